@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctlite: build the module against a kernel tree (default: the running
+# kernel's), or build, boot and test it in a QEMU guest (make check).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# Guest kernel series for check/kernel/lint: 6.1 (default)
+KERNEL ?= 6.1
+export KERNEL
+
+VM := tests/vm
+
+.PHONY: all modules check kernel lint install clean help
+
+all: modules
+
+modules:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "ctlite: no kernel build tree at $(KDIR); install linux-headers-$$(uname -r) or set KDIR=, or run 'make check' to build and test in a VM"; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+check:
+	@$(VM)/check.sh
+
+kernel:
+	@$(VM)/deps.sh check
+	@$(VM)/kernel.sh build debug
+
+lint:
+	@$(VM)/lint.sh
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf build
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \) \
+		-not -path './.git/*' -delete
+
+help:
+	@echo 'ctlite targets:'
+	@echo '  make [modules]  build ctlite.ko against KDIR (default $(KDIR))'
+	@echo '  make install    install it there (INSTALL_MOD_PATH respected) and run depmod'
+	@echo '  make check      on Debian 12 as root: install what is needed, build the'
+	@echo '                  debug guest kernel (cached in ~/.cache/ctlite), run KUnit'
+	@echo '                  and guest tests in QEMU; ends with "N passed, N failed"'
+	@echo '  make kernel     only build (or find) the debug guest kernel'
+	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
+	@echo '  make clean      remove build output'
+	@echo 'Variables: KDIR, KERNEL (guest kernel series, default 6.1),'
+	@echo '  CTLITE_ONLY (glob of guest scripts), CTLITE_TIMEOUT, CTLITE_ACCEL, CTLITE_MEM'

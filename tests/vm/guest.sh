@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test guest (started by init.sh): loads ctlite and its
+# KUnit suite and collects their KTAP, runs every tests/scripts/*.sh (TAP),
+# then looks for leaks (kmemleak) and kernel reports (dmesg).  Every result
+# is one TAP line on stdout and in results/tap.log; results/done marks a
+# run that got to its end.
+set -uo pipefail
+
+top=$ctlite_top
+export CTLITE_TOP=$top CTLITE_MODS=$ctlite_mods
+results=/tmp/results
+tap=$results/tap.log
+only=${ctlite_only:-*}
+script_timeout=${ctlite_script_timeout:-600}
+n=0
+: >"$tap"
+
+emit() { printf '%s\n' "$*" | tee -a "$tap"; }
+pass() { n=$((n + 1)); emit "ok $n - $1"; }
+fail() {
+	n=$((n + 1)); emit "not ok $n - $1"; shift
+	local line
+	for line in "$@"; do emit "#   $line"; done
+}
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+
+unload_all() {
+	local m
+	for m in ctlite_test ctlite; do
+		grep -q "^$m " /proc/modules && rmmod "$m"
+	done
+	return 0
+}
+
+sanity() {
+	check "guest sees 2 CPUs (nproc=$(nproc))" test "$(nproc)" -ge 2
+	check "coreutils timeout works" timeout 5 timeout 1 true
+}
+
+# KUnit runs a suite when its module loads; read the KTAP each suite left
+# in debugfs before the module (and its debugfs files) goes away.
+kunit() {
+	local out suite line name
+	if ! out=$(insmod "$CTLITE_MODS/ctlite.ko" 2>&1); then
+		fail "kunit: insmod ctlite.ko" "$out"; return
+	fi
+	if ! out=$(insmod "$CTLITE_MODS/ctlite_test.ko" 2>&1); then
+		fail "kunit: insmod ctlite_test.ko" "$out"; unload_all; return
+	fi
+	local found=0 diag
+	for suite in /sys/kernel/debug/kunit/ctlite_*; do
+		[ -r "$suite/results" ] || continue
+		found=1
+		cp "$suite/results" "$results/kunit-${suite##*/}.ktap"
+		# Test cases are the KTAP lines one level (4 spaces) in; the
+		# diagnostics of a failed case are the comments before it.
+		diag=()
+		while IFS= read -r line; do
+			case "$line" in
+			"    ok "*)
+				name=${line#    ok }; name=${name#* }; name=${name#- }
+				pass "kunit: ${suite##*/}.$name"; diag=() ;;
+			"    not ok "*)
+				name=${line#    not ok }; name=${name#* }; name=${name#- }
+				fail "kunit: ${suite##*/}.$name" "${diag[@]}"; diag=() ;;
+			"    KTAP"* | "    # Subtest"* | "    1.."*) ;;
+			"    "*) diag+=("${line#    }") ;;
+			esac
+		done <"$suite/results"
+	done
+	[ "$found" = 1 ] || fail "kunit: ctlite suites found in debugfs"
+	check "kunit: rmmod ctlite_test ctlite" rmmod ctlite_test ctlite
+}
+
+# Each script prints "ok - name" / "not ok - name" lines (tests/scripts/lib.sh)
+scripts() {
+	local script name line before
+	for script in "$top"/tests/scripts/[0-9]*.sh; do
+		name=$(basename "$script" .sh)
+		# shellcheck disable=SC2053
+		[[ $name == $only ]] || continue
+		emit "# $name"
+		echo "ctlite-test: begin $name" >/dev/kmsg
+		before=$n
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) pass "$name: ${line#ok - }" ;;
+			"not ok - "*) fail "$name: ${line#not ok - }" ;;
+			"exit 0") ;;
+			"exit "*) fail "$name: script ended with status ${line#exit }" \
+				"124 means it ran over ${script_timeout}s" ;;
+			*) emit "#   $line" ;;
+			esac
+		done < <(timeout -k 10 "$script_timeout" bash "$script" 2>&1; echo "exit $?")
+		echo "ctlite-test: end $name" >/dev/kmsg
+		[ "$n" != "$before" ] || fail "$name: ran and reported results"
+		unload_all
+	done
+}
+
+# kmemleak only reports objects unreferenced for 5 s, and only after a scan.
+# There is no scan at boot (it costs ~10 s under TCG): this kernel reports
+# no leaks of its own, so whatever the one scan finds is a failure.
+kmemleak_end() {
+	local f=/sys/kernel/debug/kmemleak
+	[ -w "$f" ] || { fail "kmemleak available"; return; }
+	sleep 6
+	echo scan >"$f"
+	local leaks
+	leaks=$(cat "$f")
+	cp "$f" "$results/kmemleak.txt"
+	if [ -z "$leaks" ]; then
+		pass "kmemleak reports no leaks"
+	else
+		# shellcheck disable=SC2086
+		fail "kmemleak reports no leaks" $(echo "$leaks" | head -n 30 | tr ' ' '_')
+	fi
+}
+
+splats() {
+	dmesg >"$results/dmesg.txt"
+	local found
+	found=$(grep -E -f "$top/tests/vm/splat-patterns" "$results/dmesg.txt" | head -n 20)
+	if [ -z "$found" ]; then
+		pass "dmesg free of kernel reports"
+	else
+		fail "dmesg free of kernel reports"
+		emit "$(sed 's/^/#   /' <<<"$found")"
+	fi
+}
+
+emit "# ctlite guest: $(uname -r), $(nproc) CPUs"
+sanity
+if [[ kunit == $only || $only == "*" ]]; then
+	kunit
+fi
+scripts
+unload_all
+kmemleak_end
+splats
+emit "# guest done"
+echo "$n" >"$results/done"

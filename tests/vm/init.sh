@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the test guest.  The root file system is the host's, read-only
+# over 9p; this mounts what a system needs, then hands over to guest.sh.
+# Whatever happens, the guest powers off (QEMU runs with -no-reboot).
+# The kernel passes ctlite_* settings from its command line as environment.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /dev/shm /dev/pts /tmp/results
+mount -t tmpfs tmpfs /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=131072 results /tmp/results
+ln -s /proc/self/fd /dev/fd
+ln -s fd/0 /dev/stdin
+ln -s fd/1 /dev/stdout
+ln -s fd/2 /dev/stderr
+# modprobe (ours and the kernel's) finds the guest kernel's own modules
+export PATH=$ctlite_top/tests/vm/bin:$PATH
+echo "$ctlite_top/tests/vm/bin/modprobe" >/proc/sys/kernel/modprobe
+hostname ctlite-guest
+ip link set lo up
+
+bash "$ctlite_top/tests/vm/guest.sh" >/dev/ttyS1 2>&1 </dev/null
+sync
+umount /tmp/results
+reboot -f

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the host-side harness scripts: where the cache lives, which
+# kernel source we build, and how a kernel build is named.  Sourced, not run.
+#
+# A kernel build is keyed by the source package's version and a hash of the
+# config fragments plus RECIPE, so a warm run finds it and rebuilds nothing,
+# while any change to what goes into the kernel gets a fresh directory.
+
+CTLITE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CTLITE_CACHE=${CTLITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctlite}
+# Kernel series to build and boot: 6.1 (default) or 6.12
+KERNEL=${KERNEL:-6.1}
+# Bump when the way a kernel is built changes in a way the fragments do not show
+RECIPE=1
+
+die() { echo "ctlite: $*" >&2; exit 1; }
+note() { echo "==> $*" >&2; }
+
+# The installed linux-source package's version, e.g. 6.1.192-2
+kernel_src_version() {
+	dpkg-query -W -f='${Version}' "linux-source-$KERNEL" 2>/dev/null ||
+		die "linux-source-$KERNEL is not installed (make check installs it)"
+}
+
+# Extract the source once per package version; prints its directory.
+kernel_src_dir() {
+	local ver dir tarball tmp
+	ver=$(kernel_src_version) || exit 1
+	dir=$CTLITE_CACHE/src/linux-${KERNEL}_$ver
+	if [ ! -f "$dir/.ctlite-extracted" ]; then
+		tarball=/usr/src/linux-source-$KERNEL.tar.xz
+		[ -f "$tarball" ] || die "$tarball is missing; reinstall linux-source-$KERNEL"
+		note "extracting $tarball into $dir"
+		tmp=$dir.tmp.$$
+		rm -rf "$tmp" "$dir"
+		mkdir -p "$tmp"
+		tar -C "$tmp" -xf "$tarball" || die "cannot extract $tarball"
+		mv "$tmp/linux-source-$KERNEL" "$dir" && rmdir "$tmp"
+		touch "$dir/.ctlite-extracted"
+	fi
+	echo "$dir"
+}
+
+# Config fragments of a flavour, in merge order
+kernel_fragments() {
+	local cfg=$CTLITE_TOP/tests/vm/config
+	case "$1" in
+	debug) echo "$cfg/base.config $cfg/debug.config" ;;
+	bench) echo "$cfg/base.config $cfg/bench.config" ;;
+	*) die "unknown kernel flavour '$1' (debug or bench)" ;;
+	esac
+}
+
+# The cache directory of a flavour's build; prints it (may not exist yet)
+kernel_build_dir() {
+	local flavour=$1 ver hash
+	ver=$(kernel_src_version) || exit 1
+	# shellcheck disable=SC2046
+	hash=$( (echo "recipe $RECIPE"; cat $(kernel_fragments "$flavour")) |
+		sha256sum | cut -c1-12)
+	echo "$CTLITE_CACHE/kernel/$KERNEL-$flavour-$ver-$hash"
+}

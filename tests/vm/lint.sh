@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make lint: checkpatch.pl --strict from the kernel source, then sparse
+# (C=2) and W=1 on a build against the debug guest kernel.  Any finding
+# fails.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$CTLITE_TOP/tests/vm/deps.sh" lint
+src=$(kernel_src_dir)
+kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build debug)
+cd "$CTLITE_TOP"
+shopt -s nullglob
+files=(src/*.c include/ctlite/*.h tests/kunit/*.c)
+[ ${#files[@]} -gt 0 ] || die "no C files found under $CTLITE_TOP"
+findings=0
+
+note "checkpatch --strict on ${#files[@]} files"
+out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
+	--ignore FILE_PATH_CHANGES -f "${files[@]}" 2>&1 | grep -E 'ERROR|WARNING|CHECK' || true)
+if [ -n "$out" ]; then
+	echo "$out"
+	findings=$((findings + $(wc -l <<<"$out")))
+fi
+
+note "sparse (C=2) and W=1"
+out_dir=$CTLITE_TOP/build/$KERNEL-lint
+log=$out_dir.log
+mkdir -p "$out_dir"
+# Rebuild every object, so each file is compiled and checked this time
+rm -rf "$out_dir"
+"$CTLITE_TOP/tests/vm/modules.sh" "$kdir" "$out_dir" C=2 W=1 >"$log" 2>&1 ||
+	{ cat "$log"; die "lint build failed"; }
+out=$(grep -E 'warning:|error:' "$log" || true)
+if [ -n "$out" ]; then
+	echo "$out"
+	findings=$((findings + $(wc -l <<<"$out")))
+fi
+
+echo "lint: $findings findings"
+[ "$findings" = 0 ]

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a built kernel under QEMU with the host's root read-only over 9p,
+# run tests/vm/guest.sh in it, and judge the run from what the guest left in
+# the results share and from the console log.  Prints every test's result
+# and ends with "N passed, N failed"; exits 0 only if nothing failed.
+#
+#   tests/vm/run.sh KERNEL_DIR MODULE_DIR RUN_DIR
+#
+# Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 1200),
+# CTLITE_MEM (guest RAM, default 1G), CTLITE_ACCEL (kvm or tcg; default:
+# kvm when a probe shows it works), CTLITE_ONLY (glob of test names).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=$1 mods=$2 run=$3
+timeout_s=${CTLITE_TIMEOUT:-1200}
+mem=${CTLITE_MEM:-1G}
+image=$kdir/arch/x86/boot/bzImage
+[ -f "$image" ] || die "no kernel image at $image (make kernel)"
+[ -f "$mods/ctlite.ko" ] || die "no ctlite.ko in $mods"
+
+# KVM where it really works: /dev/kvm can exist and still hang (nested or
+# broken hosts), so ask QEMU to start a KVM machine and quit, with a bound.
+kvm_works() {
+	[ -w /dev/kvm ] || return 1
+	echo quit | timeout 10 qemu-system-x86_64 -nodefaults -display none \
+		-accel kvm -machine q35 -monitor stdio >/dev/null 2>&1
+}
+case "${CTLITE_ACCEL:-auto}" in
+kvm) accel=(-accel kvm -cpu host) ;;
+tcg) accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}") ;;
+auto)
+	if kvm_works; then accel=(-accel kvm -cpu host)
+	else accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}"); fi ;;
+*) die "CTLITE_ACCEL must be kvm, tcg or auto" ;;
+esac
+
+rm -rf "$run"
+mkdir -p "$run/results"
+console=$run/console.log
+# "root=/dev/root" reaches 9p as the tag "root" (init/do_mounts.c)
+cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=131072,cache=loose ro"
+cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1"
+cmdline+=" ctlite_top=$CTLITE_TOP ctlite_mods=$mods ctlite_modroot=$kdir/modroot"
+cmdline+=" ctlite_only=${CTLITE_ONLY:-*}"
+
+note "booting $(basename "$kdir") (${accel[1]%%,*}, 2 vCPUs, $mem, up to ${timeout_s}s)"
+start=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-nodefaults -no-reboot -display none -machine q35 -smp 2 -m "$mem" \
+	"${accel[@]}" \
+	-kernel "$image" -append "$cmdline" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=root \
+	-fsdev local,id=results,path="$run/results",security_model=none \
+	-device virtio-9p-pci,fsdev=results,mount_tag=results \
+	-serial file:"$console" -serial stdio </dev/null
+qemu_rc=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+tap=$run/results/tap.log
+passed=0 failed=0
+if [ -f "$tap" ]; then
+	passed=$(grep -c '^ok ' "$tap" || true)
+	failed=$(grep -c '^not ok ' "$tap" || true)
+fi
+
+if [ ! -f "$run/results/done" ]; then
+	failed=$((failed + 1))
+	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+		echo "not ok - guest finished within ${timeout_s}s (killed)"
+	else
+		echo "not ok - guest ran to the end (QEMU exit status $qemu_rc)"
+	fi
+	echo "#   last console lines:"
+	tail -n 40 "$console" | sed 's/^/#   /'
+fi
+# The console holds everything the kernel said, even after a panic the
+# guest could not report itself.
+splat=$(grep -E -f "$CTLITE_TOP/tests/vm/splat-patterns" "$console" | head -n 20 || true)
+if [ -n "$splat" ]; then
+	failed=$((failed + 1))
+	echo "not ok - console free of kernel reports"
+	sed 's/^/#   /' <<<"$splat"
+fi
+if [ "$failed" != 0 ]; then
+	echo "# guest console log: $console"
+	echo "# guest results: $run/results"
+fi
+echo "# guest ran ${elapsed}s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
