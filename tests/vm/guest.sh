@@ -24,6 +24,8 @@ fail() {
 	local line
 	for line in "$@"; do emit "#   $line"; done
 }
+# Diagnostics from stdin, indented under the last result
+diag() { sed 's/^/#   /' | tee -a "$tap"; }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 unload_all() {
@@ -49,24 +51,24 @@ kunit() {
 	if ! out=$(insmod "$CTLITE_MODS/ctlite_test.ko" 2>&1); then
 		fail "kunit: insmod ctlite_test.ko" "$out"; unload_all; return
 	fi
-	local found=0 diag
+	local found=0 notes
 	for suite in /sys/kernel/debug/kunit/ctlite_*; do
 		[ -r "$suite/results" ] || continue
 		found=1
 		cp "$suite/results" "$results/kunit-${suite##*/}.ktap"
 		# Test cases are the KTAP lines one level (4 spaces) in; the
 		# diagnostics of a failed case are the comments before it.
-		diag=()
+		notes=()
 		while IFS= read -r line; do
 			case "$line" in
 			"    ok "*)
 				name=${line#    ok }; name=${name#* }; name=${name#- }
-				pass "kunit: ${suite##*/}.$name"; diag=() ;;
+				pass "kunit: ${suite##*/}.$name"; notes=() ;;
 			"    not ok "*)
 				name=${line#    not ok }; name=${name#* }; name=${name#- }
-				fail "kunit: ${suite##*/}.$name" "${diag[@]}"; diag=() ;;
+				fail "kunit: ${suite##*/}.$name" "${notes[@]}"; notes=() ;;
 			"    KTAP"* | "    # Subtest"* | "    1.."*) ;;
-			"    "*) diag+=("${line#    }") ;;
+			"    "*) notes+=("${line#    }") ;;
 			esac
 		done <"$suite/results"
 	done
@@ -114,8 +116,8 @@ kmemleak_end() {
 	if [ -z "$leaks" ]; then
 		pass "kmemleak reports no leaks"
 	else
-		# shellcheck disable=SC2086
-		fail "kmemleak reports no leaks" $(echo "$leaks" | head -n 30 | tr ' ' '_')
+		fail "kmemleak reports no leaks"
+		head -n 40 <<<"$leaks" | diag
 	fi
 }
 
@@ -127,7 +129,7 @@ splats() {
 		pass "dmesg free of kernel reports"
 	else
 		fail "dmesg free of kernel reports"
-		emit "$(sed 's/^/#   /' <<<"$found")"
+		diag <<<"$found"
 	fi
 }
 
