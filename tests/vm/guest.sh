@@ -10,7 +10,7 @@ set -uo pipefail
 
 top=$ctlite_top
 export CTLITE_TOP=$top CTLITE_MODS=$ctlite_mods
-results=/tmp/results
+results=/run/results
 tap=$results/tap.log
 only=${ctlite_only:-*}
 script_timeout=${ctlite_script_timeout:-600}

@@ -6,18 +6,20 @@
 # Whatever happens, the guest powers off (QEMU runs with -no-reboot).
 # The kernel passes ctlite_* settings from its command line as environment.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/tmp LANG=C.UTF-8
+# Scratch space lives in /run: the checkout or the cache may be under the
+# host's /tmp, so a tmpfs there would hide them.
+export HOME=/run/home TMPDIR=/run/tmp LANG=C.UTF-8
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /dev/shm /dev/pts /tmp/results
+mkdir -p /dev/shm /dev/pts /run/results "$HOME"
+mkdir -m 1777 "$TMPDIR"
 mount -t tmpfs tmpfs /dev/shm
 mount -t devpts devpts /dev/pts
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=131072 results /tmp/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=131072 results /run/results
 ln -s /proc/self/fd /dev/fd
 ln -s fd/0 /dev/stdin
 ln -s fd/1 /dev/stdout
@@ -30,5 +32,5 @@ ip link set lo up
 
 bash "$ctlite_top/tests/vm/guest.sh" >/dev/ttyS1 2>&1 </dev/null
 sync
-umount /tmp/results
+umount /run/results
 reboot -f
