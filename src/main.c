@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctlite module entry: the hashsize and max parameters, load and unload.
+ * ctlite module entry: the hashsize and max parameters, the live table,
+ * per-netns set-up and tear-down, load and unload.
  *
  * Parameters are parsed before ctlite_init() runs; the values and whether
  * the user gave them are only written there and by the parser, so they need
- * no lock.
+ * no lock.  Once loaded, reading a parameter shows the live table's value.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,10 +15,21 @@
 #include <linux/moduleparam.h>
 #include <linux/socket.h>
 
-#include <ctlite/table.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include <ctlite/ctlite.h>
+
+struct ctlite_table *ctlite_table __read_mostly;
 
 static struct ctlite_size table_size;
 static bool hashsize_given, max_given;
+static unsigned int ctlite_net_gen_id __read_mostly;
+/*
+ * Entries freed as namespaces went away during unload (pernet ops are
+ * serialized by the core, hence not atomic)
+ */
+static unsigned int freed_by_netns_exit;
 
 /*
  * Parse any unsigned number and remember that it was given: the range is
@@ -40,9 +52,21 @@ static int param_set_given(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+/* Once loaded, the live table's value (max can change through sysctl) */
+static int param_get_live(char *buffer, const struct kernel_param *kp)
+{
+	const unsigned int *value = kp->arg;
+	unsigned int v = *value;
+
+	if (ctlite_table)
+		v = value == &table_size.hashsize ? ctlite_table->size :
+			READ_ONCE(ctlite_table->max);
+	return sysfs_emit(buffer, "%u\n", v);
+}
+
 static const struct kernel_param_ops param_ops_given = {
 	.set = param_set_given,
-	.get = param_get_uint,
+	.get = param_get_live,
 };
 
 module_param_cb(hashsize, &param_ops_given, &table_size.hashsize, 0444);
@@ -51,6 +75,66 @@ MODULE_PARM_DESC(hashsize,
 module_param_cb(max, &param_ops_given, &table_size.max, 0444);
 MODULE_PARM_DESC(max,
 		 "most entries in the table, all network namespaces together (1..1073741824 and within half of RAM; default hashsize, or 8 x hashsize when hashsize is given)");
+
+/**
+ * ctlite_pernet() - ctlite's state in a network namespace
+ * @net: the namespace
+ *
+ * Return: the state; valid from the namespace's set-up to its tear-down.
+ */
+struct ctlite_net *ctlite_pernet(const struct net *net)
+{
+	return net_generic(net, ctlite_net_gen_id);
+}
+
+static int __net_init ctlite_net_init(struct net *net)
+{
+	struct ctlite_net *cn = ctlite_pernet(net);
+	int err;
+
+	cn->stats = alloc_percpu(struct ctlite_stats);
+	if (!cn->stats)
+		return -ENOMEM;
+	err = ctlite_proc_init(net);
+	if (err)
+		goto err_proc;
+	err = ctlite_sysctl_init(net);
+	if (err)
+		goto err_sysctl;
+	/* last: packets may come as soon as the hooks are in */
+	err = ctlite_hooks_register(net);
+	if (err)
+		goto err_hooks;
+	return 0;
+
+err_hooks:
+	ctlite_sysctl_exit(net);
+err_sysctl:
+	ctlite_proc_exit(net);
+err_proc:
+	free_percpu(cn->stats);
+	return err;
+}
+
+static void __net_exit ctlite_net_exit(struct net *net)
+{
+	struct ctlite_net *cn = ctlite_pernet(net);
+
+	/* no hook runs for this netns once this returns: nothing new comes */
+	ctlite_hooks_unregister(net);
+	ctlite_sysctl_exit(net);
+	ctlite_proc_exit(net);
+	freed_by_netns_exit += ctlite_table_flush_net(ctlite_table,
+						      ctlite_net_id(net));
+	free_percpu(cn->stats);
+}
+
+static struct pernet_operations ctlite_net_ops = {
+	.init = ctlite_net_init,
+	.exit = ctlite_net_exit,
+	.id = &ctlite_net_gen_id,
+	.size = sizeof(struct ctlite_net),
+};
 
 static int __init ctlite_init(void)
 {
@@ -65,18 +149,40 @@ static int __init ctlite_init(void)
 	err = ctlite_cache_init();
 	if (err)
 		return err;
+	ctlite_table = ctlite_table_create(table_size.hashsize, table_size.max);
+	if (!ctlite_table) {
+		err = -ENOMEM;
+		goto err_table;
+	}
+	err = register_pernet_subsys(&ctlite_net_ops);
+	if (err)
+		goto err_pernet;
 
 	entry_bytes = ctlite_entry_size(AF_INET);
 	pr_info("%u buckets, %u max, %u bytes per entry (%llu MiB at max)\n",
 		table_size.hashsize, table_size.max, entry_bytes,
 		DIV_ROUND_UP_ULL((u64)entry_bytes * table_size.max, SZ_1M));
 	return 0;
+
+err_pernet:
+	ctlite_table_destroy(ctlite_table);
+	ctlite_table = NULL;
+err_table:
+	ctlite_cache_exit();
+	return err;
 }
 
 static void __exit ctlite_exit(void)
 {
+	unsigned int freed;
+
+	freed_by_netns_exit = 0;
+	unregister_pernet_subsys(&ctlite_net_ops);
+	/* every netns flushed its entries; destroy frees any straggler */
+	freed = freed_by_netns_exit + ctlite_table_destroy(ctlite_table);
+	ctlite_table = NULL;
 	ctlite_cache_exit();
-	pr_info("unloaded, %u entries freed\n", 0);
+	pr_info("unloaded, %u entries freed\n", freed);
 }
 
 module_init(ctlite_init);

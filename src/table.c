@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctlite table: sizing from the module parameters and RAM, and the slab
- * caches entries live in (one per address family, each sized to the bytes
- * that family needs).
+ * ctlite table: sizing from the module parameters and RAM, the slab caches
+ * entries live in (one per address family, each sized to the bytes that
+ * family needs), and the hash table itself.
  *
- * The caches are created once at module load and destroyed at unload;
- * nothing here takes a lock.
+ * Locking: lookups walk a chain under rcu_read_lock() only.  Inserting or
+ * deleting an entry, or changing its state or flags, takes the bucket's
+ * lock, table->locks[bucket % CTLITE_LOCKS].  Entries are freed after an
+ * RCU grace period, so a reader may still hold one that was just deleted;
+ * deleted entries are marked by an unhashed node.  table->count is an
+ * atomic, changed only on insert and delete, never on lookup.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,6 +17,9 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/rculist_nulls.h>
+#include <linux/vmalloc.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <kunit/visibility.h>
@@ -21,6 +28,8 @@
 
 static struct kmem_cache *entry4_cache;
 static struct kmem_cache *entry6_cache;
+/* Entries allocated and not yet freed, all tables: what the slab holds */
+static atomic_long_t entries_allocated = ATOMIC_LONG_INIT(0);
 
 enum {
 	/* nf_conntrack's rule: one bucket per 128 KiB of RAM ... */
@@ -129,8 +138,10 @@ struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp)
 	struct ctlite_entry *entry;
 
 	entry = kmem_cache_zalloc(cache, gfp);
-	if (entry)
+	if (entry) {
 		entry->family = family;
+		atomic_long_inc(&entries_allocated);
+	}
 	return entry;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_alloc);
@@ -144,8 +155,23 @@ void ctlite_entry_free(struct ctlite_entry *entry)
 {
 	kmem_cache_free(entry->family == AF_INET6 ? entry6_cache : entry4_cache,
 			entry);
+	atomic_long_dec(&entries_allocated);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_free);
+
+/**
+ * ctlite_entries_allocated() - entries the slab caches hold right now
+ *
+ * Counts entries between ctlite_entry_alloc() and ctlite_entry_free(),
+ * including deleted ones still waiting for their RCU grace period.
+ *
+ * Return: the number of entries.
+ */
+long ctlite_entries_allocated(void)
+{
+	return atomic_long_read(&entries_allocated);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_entries_allocated);
 
 /**
  * ctlite_cache_init() - create the per-family entry caches
@@ -188,3 +214,372 @@ void ctlite_cache_exit(void)
 	kmem_cache_destroy(entry4_cache);
 	entry4_cache = NULL;
 }
+
+/**
+ * ctlite_key_init() - start a key: zero it and set what is not an endpoint
+ * @key: the key
+ * @net_id: owning network namespace (net->ns.inum)
+ * @family: AF_INET or AF_INET6
+ * @proto: IPPROTO_*
+ *
+ * The caller then fills the addresses and ports in packet order (source as
+ * endpoint 0) and calls ctlite_key_canonicalize().
+ */
+void ctlite_key_init(struct ctlite_key *key, u32 net_id, u8 family, u8 proto)
+{
+	memset(key, 0, sizeof(*key));
+	key->net_id = net_id;
+	key->family = family;
+	key->proto = proto;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_key_init);
+
+static unsigned int key_addr_len(const struct ctlite_key *key)
+{
+	return key->family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(__be32);
+}
+
+/**
+ * ctlite_key_canonicalize() - put a key's endpoints in canonical order
+ * @key: key with the packet's source as endpoint 0
+ *
+ * Return: true if the endpoints were swapped, i.e. the packet's source is
+ * endpoint 1 of the flow.
+ */
+bool ctlite_key_canonicalize(struct ctlite_key *key)
+{
+	unsigned int len = key_addr_len(key);
+	void *a0 = &key->addr, *a1 = (u8 *)&key->addr + len;
+	u8 tmp[sizeof(struct in6_addr)];
+	int cmp = memcmp(a0, a1, len);
+
+	if (cmp < 0 || (!cmp && ntohs(key->port[0]) <= ntohs(key->port[1])))
+		return false;
+	memcpy(tmp, a0, len);
+	memcpy(a0, a1, len);
+	memcpy(a1, tmp, len);
+	swap(key->port[0], key->port[1]);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_key_canonicalize);
+
+/**
+ * ctlite_entry_key() - the key an entry is hashed under
+ * @entry: a hashed entry
+ * @key: filled in
+ */
+void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key)
+{
+	ctlite_key_init(key, entry->net_id, entry->family, entry->proto);
+	key->port[0] = entry->port[0];
+	key->port[1] = entry->port[1];
+	memcpy(&key->addr, &entry->addr, 2 * key_addr_len(key));
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_key);
+
+static bool entry_matches(const struct ctlite_entry *e,
+			  const struct ctlite_key *key)
+{
+	return e->net_id == key->net_id && e->family == key->family &&
+	       e->proto == key->proto &&
+	       e->port[0] == key->port[0] && e->port[1] == key->port[1] &&
+	       !memcmp(&e->addr, &key->addr, 2 * key_addr_len(key));
+}
+
+/**
+ * ctlite_table_hash() - keyed hash of a flow key
+ * @table: whose siphash key to use
+ * @key: canonical key
+ *
+ * Return: 32 bits of siphash over the key up to the family's addresses.
+ */
+u32 ctlite_table_hash(const struct ctlite_table *table,
+		      const struct ctlite_key *key)
+{
+	return (u32)siphash(key, offsetof(struct ctlite_key, addr) +
+			    2 * key_addr_len(key), &table->key);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_hash);
+
+/**
+ * ctlite_table_bucket() - bucket index of a hash
+ * @table: the table
+ * @hash: from ctlite_table_hash()
+ *
+ * Return: index in [0, table->size).
+ */
+unsigned int ctlite_table_bucket(const struct ctlite_table *table, u32 hash)
+{
+	return reciprocal_scale(hash, table->size);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_bucket);
+
+static spinlock_t *bucket_lock(struct ctlite_table *table, unsigned int bucket)
+{
+	return &table->locks[bucket % CTLITE_LOCKS];
+}
+
+/**
+ * ctlite_entry_lock() - the lock that guards an entry's chain and state
+ * @table: the table holding @entry
+ * @entry: a hashed entry
+ *
+ * Return: the bucket lock; the caller takes it with spin_lock_bh().
+ */
+spinlock_t *ctlite_entry_lock(struct ctlite_table *table,
+			      const struct ctlite_entry *entry)
+{
+	struct ctlite_key key;
+
+	ctlite_entry_key(entry, &key);
+	return bucket_lock(table,
+			   ctlite_table_bucket(table, ctlite_table_hash(table, &key)));
+}
+
+/* Walk one chain for @key.  Call with RCU read lock or the bucket lock. */
+static struct ctlite_entry *chain_find(struct ctlite_table *table,
+				       unsigned int bucket,
+				       const struct ctlite_key *key,
+				       unsigned int *searched)
+{
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e;
+
+restart:
+	hlist_nulls_for_each_entry_rcu(e, n, &table->buckets[bucket], node) {
+		(*searched)++;
+		if (entry_matches(e, key))
+			return e;
+	}
+	/*
+	 * The walk ended on another chain's nulls value: the entry we were
+	 * on moved (a resize), so this chain may not have been seen whole.
+	 */
+	if (get_nulls_value(n) != bucket)
+		goto restart;
+	return NULL;
+}
+
+/**
+ * ctlite_table_lookup() - find a flow's entry
+ * @table: the table
+ * @key: canonical key
+ * @hash: ctlite_table_hash(@table, @key)
+ * @searched: incremented by the number of entries compared
+ *
+ * Call with RCU read lock; the entry stays valid (not freed) until it is
+ * dropped, though it may be deleted from the table meanwhile.
+ *
+ * Return: the entry, or NULL.
+ */
+struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
+					 const struct ctlite_key *key, u32 hash,
+					 unsigned int *searched)
+{
+	return chain_find(table, ctlite_table_bucket(table, hash), key, searched);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
+
+/**
+ * ctlite_table_insert() - find or create a flow's entry
+ * @table: the table
+ * @key: canonical key
+ * @hash: ctlite_table_hash(@table, @key)
+ * @flags: CTLITE_F_* for a new entry
+ * @deadline: expiry (jiffies) for a new entry
+ * @created: set to whether a new entry was made
+ *
+ * If another CPU inserted the same flow first, its entry is returned: a
+ * flow never gets two entries.  The limit is exact: a slot is taken from
+ * @table->count only under the bucket lock, once the flow is known to be
+ * missing, so neither a lost race nor a duplicate ever holds one.
+ *
+ * Call with RCU read lock (the returned entry is protected by it).
+ *
+ * Return: the entry; ERR_PTR(-ENOSPC) when the table holds max entries;
+ * ERR_PTR(-ENOMEM) when no entry could be allocated.
+ */
+struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
+					 const struct ctlite_key *key, u32 hash,
+					 u8 flags, u32 deadline, bool *created)
+{
+	unsigned int bucket = ctlite_table_bucket(table, hash);
+	unsigned int addr_len = key_addr_len(key), searched = 0;
+	spinlock_t *lock = bucket_lock(table, bucket);
+	struct ctlite_entry *e, *found;
+
+	*created = false;
+	/* Full: do not allocate for nothing (a flood meets this path) */
+	if (atomic_read(&table->count) >= READ_ONCE(table->max)) {
+		found = chain_find(table, bucket, key, &searched);
+		return found ?: ERR_PTR(-ENOSPC);
+	}
+	e = ctlite_entry_alloc(key->family, GFP_ATOMIC);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	e->net_id = key->net_id;
+	e->proto = key->proto;
+	e->flags = flags;
+	e->deadline = deadline;
+	e->port[0] = key->port[0];
+	e->port[1] = key->port[1];
+	memcpy(&e->addr, &key->addr, 2 * addr_len);
+
+	spin_lock_bh(lock);
+	found = chain_find(table, bucket, key, &searched);
+	if (!found) {
+		if (atomic_inc_return(&table->count) <= READ_ONCE(table->max)) {
+			hlist_nulls_add_head_rcu(&e->node, &table->buckets[bucket]);
+			*created = true;
+		} else {
+			atomic_dec(&table->count);
+			found = ERR_PTR(-ENOSPC);
+		}
+	}
+	spin_unlock_bh(lock);
+
+	if (*created)
+		return e;
+	/* lost the race, or no room: nobody saw @e */
+	ctlite_entry_free(e);
+	return found;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_insert);
+
+static void entry_free_rcu(struct rcu_head *head)
+{
+	ctlite_entry_free(container_of(head, struct ctlite_entry, rcu));
+}
+
+/* Unhash and free after a grace period.  Call with the bucket lock held. */
+static void entry_unlink(struct ctlite_table *table, struct ctlite_entry *e,
+			 spinlock_t *lock)
+{
+	lockdep_assert_held(lock);
+	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
+	hlist_nulls_del_init_rcu(&e->node);
+	atomic_dec(&table->count);
+	call_rcu(&e->rcu, entry_free_rcu);
+}
+
+/**
+ * ctlite_table_delete() - remove an entry, if no one else removed it first
+ * @table: the table
+ * @entry: an entry found under RCU read lock, which the caller still holds
+ */
+void ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
+{
+	spinlock_t *lock = ctlite_entry_lock(table, entry);
+
+	spin_lock_bh(lock);
+	if (!hlist_nulls_unhashed(&entry->node))
+		entry_unlink(table, entry, lock);
+	spin_unlock_bh(lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete);
+
+/*
+ * Visit every bucket, and in each every entry of @net_id (all when 0),
+ * under the bucket lock; delete the visited entries if @unlink.
+ */
+static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
+			       bool unlink)
+{
+	struct hlist_nulls_node *n;
+	unsigned int i, seen = 0;
+	struct ctlite_entry *e;
+
+	for (i = 0; i < table->size; i++) {
+		spinlock_t *lock = bucket_lock(table, i);
+
+		spin_lock_bh(lock);
+		hlist_nulls_for_each_entry_safe(e, n, &table->buckets[i], node) {
+			if (net_id && e->net_id != net_id)
+				continue;
+			seen++;
+			if (unlink)
+				entry_unlink(table, e, lock);
+		}
+		spin_unlock_bh(lock);
+		cond_resched();
+	}
+	return seen;
+}
+
+/**
+ * ctlite_table_flush_net() - delete every entry of one network namespace
+ * @table: the table
+ * @net_id: the namespace's net->ns.inum
+ *
+ * Sleeps.  Return: how many entries were deleted.
+ */
+unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id)
+{
+	return table_walk(table, net_id, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_flush_net);
+
+/**
+ * ctlite_table_count_net() - how many entries one network namespace has
+ * @table: the table
+ * @net_id: the namespace's net->ns.inum
+ *
+ * Walks the whole table, so it is for operators (sysctl, /proc), never for
+ * the packet path.  Sleeps.  Return: the number of entries.
+ */
+unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id)
+{
+	return table_walk(table, net_id, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
+
+/**
+ * ctlite_table_create() - allocate an empty table
+ * @size: number of buckets
+ * @max: most entries
+ *
+ * Return: the table, or NULL when memory is short.
+ */
+struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
+{
+	struct ctlite_table *table;
+	unsigned int i;
+
+	table = kvzalloc(sizeof(*table), GFP_KERNEL);
+	if (!table)
+		return NULL;
+	table->buckets = kvmalloc_array(size, sizeof(*table->buckets), GFP_KERNEL);
+	if (!table->buckets) {
+		kvfree(table);
+		return NULL;
+	}
+	for (i = 0; i < size; i++)
+		INIT_HLIST_NULLS_HEAD(&table->buckets[i], i);
+	for (i = 0; i < CTLITE_LOCKS; i++)
+		spin_lock_init(&table->locks[i]);
+	table->size = size;
+	table->max = max;
+	atomic_set(&table->count, 0);
+	get_random_bytes(&table->key, sizeof(table->key));
+	return table;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
+
+/**
+ * ctlite_table_destroy() - free a table and every entry still in it
+ * @table: the table; nothing may use it any more
+ *
+ * Sleeps (waits for the entries' RCU callbacks).
+ *
+ * Return: how many entries were freed.
+ */
+unsigned int ctlite_table_destroy(struct ctlite_table *table)
+{
+	unsigned int freed = table_walk(table, 0, true);
+
+	rcu_barrier();
+	kvfree(table->buckets);
+	kvfree(table);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_destroy);

@@ -10,6 +10,7 @@ set -euo pipefail
 what=${1:-check}
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev python3 perl
       xz-utils rsync kmod iproute2 nftables procps util-linux coreutils
+      iputils-ping
       qemu-system-x86 "linux-source-$KERNEL")
 [ "$what" = lint ] && pkgs+=(sparse)
 

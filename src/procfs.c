@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/ctlite: this netns's entries, one per line, in nf_conntrack's
+ * format.  /proc/net/stat/ctlite: this netns's per-CPU counters.
+ *
+ * The entry dump walks the table under the RCU read lock (taken in start,
+ * dropped in stop), so it never blocks packets; an entry deleted meanwhile
+ * may still be printed once.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/proc_fs.h>
+#include <linux/rculist_nulls.h>
+#include <linux/seq_file.h>
+
+#include <ctlite/ctlite.h>
+
+struct entry_iter {
+	struct seq_net_private p;	/* first: seq_file_net() needs it */
+	unsigned int bucket;
+};
+
+/* The first entry of this netns at or after @n, moving on through buckets */
+static struct ctlite_entry *iter_from(struct seq_file *s,
+				      struct hlist_nulls_node *n)
+{
+	struct entry_iter *it = s->private;
+	u32 net_id = ctlite_net_id(seq_file_net(s));
+	struct ctlite_table *table = ctlite_table;
+	struct ctlite_entry *e;
+
+	for (;;) {
+		while (is_a_nulls(n)) {
+			if (++it->bucket >= table->size)
+				return NULL;
+			n = rcu_dereference(hlist_nulls_first_rcu(&table->buckets[it->bucket]));
+		}
+		e = hlist_nulls_entry(n, struct ctlite_entry, node);
+		if (e->net_id == net_id)
+			return e;
+		n = rcu_dereference(hlist_nulls_next_rcu(n));
+	}
+}
+
+static void *entry_seq_start(struct seq_file *s, loff_t *pos)
+	__acquires(RCU)
+{
+	struct entry_iter *it = s->private;
+	struct ctlite_entry *e;
+	loff_t i;
+
+	rcu_read_lock();
+	it->bucket = 0;
+	e = iter_from(s, rcu_dereference(hlist_nulls_first_rcu(&ctlite_table->buckets[0])));
+	for (i = 0; e && i < *pos; i++)
+		e = iter_from(s, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
+	return e;
+}
+
+static void *entry_seq_next(struct seq_file *s, void *v, loff_t *pos)
+{
+	struct ctlite_entry *e = v;
+
+	(*pos)++;
+	return iter_from(s, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
+}
+
+static void entry_seq_stop(struct seq_file *s, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+static const char *proto_name(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "unknown";
+	}
+}
+
+static int entry_seq_show(struct seq_file *s, void *v)
+{
+	const struct ctlite_entry *e = v;
+	u8 flags = READ_ONCE(e->flags);
+	unsigned int o = !!(flags & CTLITE_F_OPENER1), r = !o;
+	long left = (s32)(READ_ONCE(e->deadline) - (u32)jiffies);
+
+	seq_printf(s, "%-8s %u %-8s %u %ld ",
+		   e->family == AF_INET6 ? "ipv6" : "ipv4",
+		   e->family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
+		   proto_name(e->proto), e->proto, max(left, 0L) / HZ);
+	if (e->proto == IPPROTO_TCP)
+		seq_printf(s, "%s ", flags & CTLITE_F_REPLIED ? "ESTABLISHED" : "SYN_SENT");
+
+	if (e->family == AF_INET6)
+		seq_printf(s, "src=%pI6c dst=%pI6c ", &e->addr.ip6[o], &e->addr.ip6[r]);
+	else
+		seq_printf(s, "src=%pI4 dst=%pI4 ", &e->addr.ip[o], &e->addr.ip[r]);
+
+	switch (e->proto) {
+	case IPPROTO_ICMP:
+		seq_printf(s, "type=8 code=0 id=%u ", ntohs(e->port[o]));
+		break;
+	case IPPROTO_ICMPV6:
+		seq_printf(s, "type=128 code=0 id=%u ", ntohs(e->port[o]));
+		break;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		seq_printf(s, "sport=%u dport=%u ", ntohs(e->port[o]), ntohs(e->port[r]));
+		break;
+	}
+	if (!(flags & CTLITE_F_REPLIED))
+		seq_puts(s, "[UNREPLIED] ");
+	if (flags & CTLITE_F_ASSURED)
+		seq_puts(s, "[ASSURED] ");
+	seq_puts(s, "\n");
+	return 0;
+}
+
+static const struct seq_operations entry_seq_ops = {
+	.start = entry_seq_start,
+	.next = entry_seq_next,
+	.stop = entry_seq_stop,
+	.show = entry_seq_show,
+};
+
+static const char *const stat_names[CTLITE_STAT_NUM] = {
+	[CTLITE_STAT_FOUND] = "found",
+	[CTLITE_STAT_NEW] = "new",
+	[CTLITE_STAT_INVALID] = "invalid",
+	[CTLITE_STAT_IGNORE] = "ignore",
+	[CTLITE_STAT_INSERT_FAILED] = "insert_failed",
+	[CTLITE_STAT_DROP] = "drop",
+	[CTLITE_STAT_ALLOC_FAILED] = "alloc_failed",
+	[CTLITE_STAT_EARLY_DROP] = "early_drop",
+	[CTLITE_STAT_RST_EVICT] = "rst_evict",
+	[CTLITE_STAT_EXPIRED] = "expired",
+	[CTLITE_STAT_SEARCHED] = "searched",
+	[CTLITE_STAT_GC_RUNS] = "gc_runs",
+};
+
+struct stat_iter {
+	struct seq_net_private p;
+	unsigned int entries;	/* counted once per read, not per row */
+};
+
+static void *stat_cpu(struct seq_file *s, loff_t *pos)
+{
+	struct ctlite_net *cn = ctlite_pernet(seq_file_net(s));
+	int cpu;
+
+	for (cpu = *pos - 1; cpu < nr_cpu_ids; cpu++) {
+		if (!cpu_possible(cpu))
+			continue;
+		*pos = cpu + 1;
+		return per_cpu_ptr(cn->stats, cpu);
+	}
+	*pos = nr_cpu_ids + 1;
+	return NULL;
+}
+
+static void *stat_seq_start(struct seq_file *s, loff_t *pos)
+{
+	struct stat_iter *it = s->private;
+
+	if (*pos == 0) {
+		it->entries = ctlite_table_count_net(ctlite_table,
+						     ctlite_net_id(seq_file_net(s)));
+		return SEQ_START_TOKEN;
+	}
+	return stat_cpu(s, pos);
+}
+
+static void *stat_seq_next(struct seq_file *s, void *v, loff_t *pos)
+{
+	(*pos)++;
+	return stat_cpu(s, pos);
+}
+
+static void stat_seq_stop(struct seq_file *s, void *v)
+{
+}
+
+static int stat_seq_show(struct seq_file *s, void *v)
+{
+	const struct stat_iter *it = s->private;
+	const struct ctlite_stats *st = v;
+	unsigned int i;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(s, "entries");
+		for (i = 0; i < CTLITE_STAT_NUM; i++)
+			seq_printf(s, " %s", stat_names[i]);
+		seq_puts(s, "\n");
+		return 0;
+	}
+	seq_printf(s, "%08x", it->entries);
+	for (i = 0; i < CTLITE_STAT_NUM; i++)
+		seq_printf(s, " %08x", READ_ONCE(st->count[i]));
+	seq_puts(s, "\n");
+	return 0;
+}
+
+static const struct seq_operations stat_seq_ops = {
+	.start = stat_seq_start,
+	.next = stat_seq_next,
+	.stop = stat_seq_stop,
+	.show = stat_seq_show,
+};
+
+/**
+ * ctlite_proc_init() - create /proc/net/ctlite and /proc/net/stat/ctlite
+ * @net: the namespace whose files they are
+ *
+ * Return: 0 or -ENOMEM; on failure neither file exists.
+ */
+int ctlite_proc_init(struct net *net)
+{
+	struct proc_dir_entry *entries, *stat;
+	kuid_t root_uid = make_kuid(net->user_ns, 0);
+	kgid_t root_gid = make_kgid(net->user_ns, 0);
+
+	entries = proc_create_net("ctlite", 0440, net->proc_net, &entry_seq_ops,
+				  sizeof(struct entry_iter));
+	if (!entries)
+		goto err_entries;
+	stat = proc_create_net("ctlite", 0444, net->proc_net_stat, &stat_seq_ops,
+			       sizeof(struct stat_iter));
+	if (!stat)
+		goto err_stat;
+
+	/* owned by the namespace's root, as nf_conntrack's files are */
+	if (uid_valid(root_uid) && gid_valid(root_gid)) {
+		proc_set_user(entries, root_uid, root_gid);
+		proc_set_user(stat, root_uid, root_gid);
+	}
+	return 0;
+
+err_stat:
+	remove_proc_entry("ctlite", net->proc_net);
+err_entries:
+	return -ENOMEM;
+}
+
+/**
+ * ctlite_proc_exit() - remove the namespace's /proc files
+ * @net: the namespace
+ */
+void ctlite_proc_exit(struct net *net)
+{
+	remove_proc_entry("ctlite", net->proc_net_stat);
+	remove_proc_entry("ctlite", net->proc_net);
+}

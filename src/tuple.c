@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet to flow key.  Reads headers only through skb_header_pointer(), so
+ * a truncated or lying packet can never make us read past its data; what
+ * cannot be parsed is reported, and the caller leaves it untracked.
+ * Stateless: no locks.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <kunit/visibility.h>
+
+#include <ctlite/ctlite.h>
+
+/* Ports, or the echo id twice, of the L4 header at @thoff */
+static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
+				  struct ctlite_key *key)
+{
+	union {
+		struct tcphdr tcp;
+		struct udphdr udp;
+		struct icmphdr icmp;
+		struct icmp6hdr icmp6;
+	} buf;
+	const struct tcphdr *th;
+	const struct udphdr *uh;
+	const struct icmphdr *ih;
+	const struct icmp6hdr *i6h;
+
+	switch (key->proto) {
+	case IPPROTO_TCP:
+		th = skb_header_pointer(skb, thoff, sizeof(buf.tcp), &buf.tcp);
+		if (!th || th->doff < sizeof(*th) / 4)
+			return CTLITE_PARSE_INVALID;
+		key->port[0] = th->source;
+		key->port[1] = th->dest;
+		return CTLITE_PARSE_OK;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		uh = skb_header_pointer(skb, thoff, sizeof(buf.udp), &buf.udp);
+		if (!uh)
+			return CTLITE_PARSE_INVALID;
+		key->port[0] = uh->source;
+		key->port[1] = uh->dest;
+		return CTLITE_PARSE_OK;
+	case IPPROTO_ICMP:
+		ih = skb_header_pointer(skb, thoff, sizeof(buf.icmp), &buf.icmp);
+		if (!ih)
+			return CTLITE_PARSE_INVALID;
+		/* Errors belong to the flow they quote; other types are noise */
+		if (ih->type != ICMP_ECHO && ih->type != ICMP_ECHOREPLY)
+			return CTLITE_PARSE_IGNORE;
+		key->port[0] = ih->un.echo.id;
+		key->port[1] = ih->un.echo.id;
+		return CTLITE_PARSE_OK;
+	case IPPROTO_ICMPV6:
+		i6h = skb_header_pointer(skb, thoff, sizeof(buf.icmp6), &buf.icmp6);
+		if (!i6h)
+			return CTLITE_PARSE_INVALID;
+		/* neighbour discovery, MLD and errors are not flows */
+		if (i6h->icmp6_type != ICMPV6_ECHO_REQUEST &&
+		    i6h->icmp6_type != ICMPV6_ECHO_REPLY)
+			return CTLITE_PARSE_IGNORE;
+		key->port[0] = i6h->icmp6_identifier;
+		key->port[1] = i6h->icmp6_identifier;
+		return CTLITE_PARSE_OK;
+	default:
+		/* other protocols: the address pair alone */
+		return CTLITE_PARSE_OK;
+	}
+}
+
+static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
+				    struct ctlite_key *key)
+{
+	unsigned int nhoff = skb_network_offset(skb);
+	const struct iphdr *iph;
+	struct iphdr buf;
+
+	iph = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	if (!iph || iph->version != 4 || iph->ihl < sizeof(*iph) / 4)
+		return CTLITE_PARSE_INVALID;
+	/* Only the first fragment carries the ports */
+	if (iph->frag_off & htons(IP_OFFSET))
+		return CTLITE_PARSE_IGNORE;
+	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
+	key->addr.ip[0] = iph->saddr;
+	key->addr.ip[1] = iph->daddr;
+	return parse_l4(skb, nhoff + iph->ihl * 4, key);
+}
+
+static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
+				    struct ctlite_key *key)
+{
+	unsigned int nhoff = skb_network_offset(skb);
+	const struct ipv6hdr *ip6h;
+	struct ipv6hdr buf;
+	__be16 frag_off;
+	u8 nexthdr;
+	int thoff;
+
+	ip6h = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	if (!ip6h || ip6h->version != 6)
+		return CTLITE_PARSE_INVALID;
+	nexthdr = ip6h->nexthdr;
+	thoff = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr, &frag_off);
+	if (thoff < 0)
+		return CTLITE_PARSE_INVALID;
+	if (frag_off & htons(IP6_OFFSET))
+		return CTLITE_PARSE_IGNORE;
+	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
+	key->addr.ip6[0] = ip6h->saddr;
+	key->addr.ip6[1] = ip6h->daddr;
+	return parse_l4(skb, thoff, key);
+}
+
+/**
+ * ctlite_parse_skb() - the canonical flow key of a packet
+ * @skb: packet with its network header set
+ * @family: NFPROTO_IPV4 or NFPROTO_IPV6 (the hook's family)
+ * @net_id: the packet's network namespace (net->ns.inum)
+ * @key: filled in when the packet is trackable
+ * @src_is_1: set when the packet's source is the key's endpoint 1
+ *
+ * Return: CTLITE_PARSE_OK with @key and @src_is_1 set; CTLITE_PARSE_INVALID
+ * for a malformed packet; CTLITE_PARSE_IGNORE for one that is not a flow of
+ * its own (a non-first fragment, an ICMP error or other non-echo ICMP).
+ */
+enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
+				   u32 net_id, struct ctlite_key *key,
+				   bool *src_is_1)
+{
+	enum ctlite_parse ret;
+
+	if (family == NFPROTO_IPV4)
+		ret = parse_ipv4(skb, net_id, key);
+	else
+		ret = parse_ipv6(skb, net_id, key);
+	if (ret == CTLITE_PARSE_OK)
+		*src_is_1 = ctlite_key_canonicalize(key);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_parse_skb);

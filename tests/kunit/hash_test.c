@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for ctlite's keys and hash table: canonical keys, the keyed
+ * hash and its spread over buckets, and insert/lookup/delete on private
+ * tables (never the live one).
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/in.h>
+#include <linux/random.h>
+#include <linux/sched/task.h>
+#include <linux/socket.h>
+
+#include <ctlite/table.h>
+
+#define NET_A	1001
+#define NET_B	1002
+
+/* An IPv4 TCP key for saddr:sport -> daddr:dport, canonicalized */
+static bool key4(struct ctlite_key *k, u32 net_id, u32 saddr, u16 sport,
+		 u32 daddr, u16 dport)
+{
+	ctlite_key_init(k, net_id, AF_INET, IPPROTO_TCP);
+	k->addr.ip[0] = htonl(saddr);
+	k->addr.ip[1] = htonl(daddr);
+	k->port[0] = htons(sport);
+	k->port[1] = htons(dport);
+	return ctlite_key_canonicalize(k);
+}
+
+static void random_key4(struct ctlite_key *k, u32 net_id)
+{
+	key4(k, net_id, get_random_u32(), get_random_u32() & 0xffff,
+	     get_random_u32(), get_random_u32() & 0xffff);
+}
+
+static struct ctlite_table *test_table(struct kunit *test, unsigned int size,
+				       unsigned int max)
+{
+	struct ctlite_table *t = ctlite_table_create(size, max);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	return t;
+}
+
+/* Insert under RCU as the packet path does; returns the entry or ERR_PTR */
+static struct ctlite_entry *insert(struct ctlite_table *t,
+				   const struct ctlite_key *k, bool *created)
+{
+	struct ctlite_entry *e;
+	bool dummy;
+
+	rcu_read_lock();
+	e = ctlite_table_insert(t, k, ctlite_table_hash(t, k), 0, 0,
+				created ?: &dummy);
+	rcu_read_unlock();
+	return e;
+}
+
+static struct ctlite_entry *lookup(struct ctlite_table *t,
+				   const struct ctlite_key *k)
+{
+	unsigned int searched = 0;
+	struct ctlite_entry *e;
+
+	rcu_read_lock();
+	e = ctlite_table_lookup(t, k, ctlite_table_hash(t, k), &searched);
+	rcu_read_unlock();
+	return e;
+}
+
+static void both_directions_reach_the_same_entry(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 1024, 100);
+	struct ctlite_key out, back;
+	struct ctlite_entry *e;
+	bool out_swapped, back_swapped;
+
+	out_swapped = key4(&out, NET_A, 0x0a000002, 40000, 0x0a000001, 80);
+	back_swapped = key4(&back, NET_A, 0x0a000001, 80, 0x0a000002, 40000);
+	KUNIT_EXPECT_NE(test, out_swapped, back_swapped);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(&out, &back, sizeof(out)));
+	KUNIT_EXPECT_EQ(test, ctlite_table_hash(t, &out), ctlite_table_hash(t, &back));
+
+	e = insert(t, &out, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &back), e);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 1);
+	ctlite_table_destroy(t);
+}
+
+static void different_netns_never_share_an_entry(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 1024, 100);
+	struct ctlite_entry *ea, *eb;
+	struct ctlite_key a, b;
+
+	key4(&a, NET_A, 0x0a000001, 1234, 0x0a000002, 80);
+	key4(&b, NET_B, 0x0a000001, 1234, 0x0a000002, 80);
+	ea = insert(t, &a, NULL);
+	eb = insert(t, &b, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ea));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(eb));
+	KUNIT_EXPECT_PTR_NE(test, ea, eb);
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &a), ea);
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &b), eb);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_A), 1U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_B), 1U);
+
+	/* a namespace going away takes only its own entries */
+	KUNIT_EXPECT_EQ(test, ctlite_table_flush_net(t, NET_A), 1U);
+	KUNIT_EXPECT_NULL(test, lookup(t, &a));
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &b), eb);
+	ctlite_table_destroy(t);
+}
+
+static void the_key_changes_the_bucket_mapping(struct kunit *test)
+{
+	struct ctlite_table *t1 = test_table(test, 1024, 1);
+	struct ctlite_table *t2 = test_table(test, 1024, 1);
+	unsigned int i, moved = 0;
+	struct ctlite_key k;
+
+	for (i = 0; i < 256; i++) {
+		random_key4(&k, NET_A);
+		moved += ctlite_table_bucket(t1, ctlite_table_hash(t1, &k)) !=
+			 ctlite_table_bucket(t2, ctlite_table_hash(t2, &k));
+	}
+	/* two keys agree on a bucket 1 time in 1024 */
+	KUNIT_EXPECT_GE(test, moved, 240U);
+	ctlite_table_destroy(t1);
+	ctlite_table_destroy(t2);
+}
+
+/*
+ * Chi-square statistic of @n keys over @buckets buckets, keys made by
+ * @make(i).  With buckets - 1 degrees of freedom the statistic has mean
+ * buckets - 1 and standard deviation sqrt(2 (buckets - 1)).
+ */
+static u64 chi_square(struct kunit *test, struct ctlite_table *t,
+		      unsigned int n, void (*make)(struct ctlite_key *, u32))
+{
+	unsigned int *hits, i;
+	u64 expected = n / t->size, sum = 0;
+	struct ctlite_key k;
+
+	hits = kunit_kcalloc(test, t->size, sizeof(*hits), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, hits);
+	for (i = 0; i < n; i++) {
+		make(&k, i);
+		hits[ctlite_table_bucket(t, ctlite_table_hash(t, &k))]++;
+	}
+	for (i = 0; i < t->size; i++) {
+		s64 d = (s64)hits[i] - expected;
+
+		sum += d * d;
+	}
+	return div64_u64(sum, expected);
+}
+
+static void make_random(struct ctlite_key *k, u32 i)
+{
+	random_key4(k, NET_A);
+}
+
+/* What a scan or a SYN flood looks like: one client, consecutive ports */
+static void make_sequential(struct ctlite_key *k, u32 i)
+{
+	key4(k, NET_A, 0xc0a80001 + (i >> 16), i & 0xffff, 0x0a000001, 80);
+}
+
+static void buckets_pass_chi_square(struct kunit *test)
+{
+	/* 1024 buckets, 100 keys each: bound at mean + 6 sd = 1023 + 271 */
+	struct ctlite_table *t = test_table(test, 1024, 1);
+	const u64 bound = 1023 + 271;
+	u64 random, sequential;
+
+	random = chi_square(test, t, 1024 * 100, make_random);
+	sequential = chi_square(test, t, 1024 * 100, make_sequential);
+	kunit_info(test, "chi-square over 1023 dof: random %llu, sequential %llu (bound %llu)\n",
+		   random, sequential, bound);
+	KUNIT_EXPECT_LT(test, random, bound);
+	KUNIT_EXPECT_LT(test, sequential, bound);
+	ctlite_table_destroy(t);
+}
+
+static void ipv4_and_ipv6_keys_never_collide(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 16, 100);
+	struct ctlite_key k4, mapped, prefix;
+	struct ctlite_entry *e4;
+
+	key4(&k4, NET_A, 0x0a000001, 1000, 0x0a000002, 80);
+	/* ::ffff:10.0.0.1, and an address that starts with both v4 addresses */
+	ctlite_key_init(&mapped, NET_A, AF_INET6, IPPROTO_TCP);
+	mapped.addr.ip6[0].s6_addr32[2] = htonl(0xffff);
+	mapped.addr.ip6[0].s6_addr32[3] = htonl(0x0a000001);
+	mapped.addr.ip6[1].s6_addr32[2] = htonl(0xffff);
+	mapped.addr.ip6[1].s6_addr32[3] = htonl(0x0a000002);
+	mapped.port[0] = htons(1000);
+	mapped.port[1] = htons(80);
+	ctlite_key_canonicalize(&mapped);
+	ctlite_key_init(&prefix, NET_A, AF_INET6, IPPROTO_TCP);
+	prefix.addr.ip6[0].s6_addr32[0] = htonl(0x0a000001);
+	prefix.addr.ip6[0].s6_addr32[1] = htonl(0x0a000002);
+	prefix.port[0] = htons(1000);
+	prefix.port[1] = htons(80);
+	ctlite_key_canonicalize(&prefix);
+
+	e4 = insert(t, &k4, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e4));
+	KUNIT_EXPECT_NULL(test, lookup(t, &mapped));
+	KUNIT_EXPECT_NULL(test, lookup(t, &prefix));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(insert(t, &mapped, NULL)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(insert(t, &prefix, NULL)));
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &k4), e4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 3);
+	ctlite_table_destroy(t);
+}
+
+static struct kunit_case hash_cases[] = {
+	KUNIT_CASE(both_directions_reach_the_same_entry),
+	KUNIT_CASE(different_netns_never_share_an_entry),
+	KUNIT_CASE(the_key_changes_the_bucket_mapping),
+	KUNIT_CASE(buckets_pass_chi_square),
+	KUNIT_CASE(ipv4_and_ipv6_keys_never_collide),
+	{}
+};
+
+static struct kunit_suite hash_suite = {
+	.name = "ctlite_hash",
+	.test_cases = hash_cases,
+};
+
+static void insert_lookup_delete(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 64, 100);
+	struct ctlite_entry *e;
+	struct ctlite_key k;
+	bool created;
+
+	key4(&k, NET_A, 0x0a000001, 5000, 0x0a000002, 53);
+	KUNIT_EXPECT_NULL(test, lookup(t, &k));
+	e = insert(t, &k, &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+	KUNIT_EXPECT_TRUE(test, created);
+	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, &created), e);
+	KUNIT_EXPECT_FALSE(test, created);
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &k), e);
+
+	rcu_read_lock();
+	ctlite_table_delete(t, e);
+	/* a second delete of the same entry (a racing CPU) is harmless */
+	ctlite_table_delete(t, e);
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, lookup(t, &k));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 0);
+	ctlite_table_destroy(t);
+}
+
+static void count_and_slab_accounting_agree(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 256, 10000);
+	long before = ctlite_entries_allocated();
+	struct ctlite_key k;
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++) {
+		key4(&k, NET_A + (i & 1), 0x0a000001, 1000 + i, 0x0a000002, 80);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 1000);
+	KUNIT_EXPECT_EQ(test, ctlite_entries_allocated() - before, 1000L);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_A) +
+			ctlite_table_count_net(t, NET_B), 1000U);
+
+	KUNIT_EXPECT_EQ(test, ctlite_table_flush_net(t, NET_A), 500U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 500);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 500U);
+	/* destroy waits for the RCU frees: nothing is left in the slab */
+	KUNIT_EXPECT_EQ(test, ctlite_entries_allocated(), before);
+}
+
+static void max_is_enforced_exactly(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 16, 10);
+	struct ctlite_entry *first = NULL, *e;
+	struct ctlite_key k;
+	unsigned int i;
+
+	for (i = 0; i < 10; i++) {
+		key4(&k, NET_A, 0x0a000001, 1000 + i, 0x0a000002, 80);
+		e = insert(t, &k, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+		if (!first)
+			first = e;
+	}
+	key4(&k, NET_A, 0x0a000001, 2000, 0x0a000002, 80);
+	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), ERR_PTR(-ENOSPC));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 10);
+
+	/* a full table still finds the flows it has */
+	key4(&k, NET_A, 0x0a000001, 1000, 0x0a000002, 80);
+	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), first);
+
+	/* and admits a new one once there is room */
+	rcu_read_lock();
+	ctlite_table_delete(t, first);
+	rcu_read_unlock();
+	key4(&k, NET_A, 0x0a000001, 2000, 0x0a000002, 80);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 10);
+	ctlite_table_destroy(t);
+}
+
+struct racer {
+	struct ctlite_table *table;
+	atomic_t *ready;
+	struct completion done;
+	unsigned int created;
+	int errors;
+};
+
+enum { RACE_FLOWS = 2000 };
+
+static int race_inserts(void *data)
+{
+	struct racer *r = data;
+	struct ctlite_key k;
+	unsigned int i;
+	bool created;
+
+	/* start together, so both CPUs really insert the same flows at once */
+	atomic_inc(r->ready);
+	while (atomic_read(r->ready) < 2)
+		cpu_relax();
+	for (i = 0; i < RACE_FLOWS; i++) {
+		key4(&k, NET_A, 0x0a000001 + i / 1000, i % 1000, 0x0a000002, 80);
+		if (IS_ERR(insert(r->table, &k, &created)))
+			r->errors++;
+		r->created += created;
+	}
+	complete(&r->done);
+	return 0;
+}
+
+static void concurrent_inserts_of_one_flow_make_one_entry(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 64, RACE_FLOWS);
+	atomic_t ready = ATOMIC_INIT(0);
+	struct racer r[2] = {
+		{ .table = t, .ready = &ready },
+		{ .table = t, .ready = &ready },
+	};
+	struct task_struct *task[2];
+	unsigned int i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs 2 CPUs");
+	for (i = 0; i < 2; i++) {
+		init_completion(&r[i].done);
+		task[i] = kthread_create(race_inserts, &r[i], "ctlite_race/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[i]));
+		kthread_bind(task[i], i);
+		get_task_struct(task[i]);
+		wake_up_process(task[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		/* kthread_stop() before the thread ran would skip it */
+		wait_for_completion(&r[i].done);
+		kthread_stop(task[i]);
+		put_task_struct(task[i]);
+	}
+
+	/* every flow made exactly once, by one racer or the other */
+	KUNIT_EXPECT_EQ(test, r[0].errors + r[1].errors, 0);
+	KUNIT_EXPECT_EQ(test, r[0].created + r[1].created, (unsigned int)RACE_FLOWS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), RACE_FLOWS);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_A), (unsigned int)RACE_FLOWS);
+	kunit_info(test, "created by CPU0 %u, by CPU1 %u\n", r[0].created, r[1].created);
+	ctlite_table_destroy(t);
+}
+
+static struct kunit_case table_cases[] = {
+	KUNIT_CASE(insert_lookup_delete),
+	KUNIT_CASE(count_and_slab_accounting_agree),
+	KUNIT_CASE(max_is_enforced_exactly),
+	KUNIT_CASE(concurrent_inserts_of_one_flow_make_one_entry),
+	{}
+};
+
+static struct kunit_suite table_suite = {
+	.name = "ctlite_table",
+	.test_cases = table_cases,
+};
+
+kunit_test_suites(&hash_suite, &table_suite);

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for packet to key: well-formed packets give the flow's key,
+ * malformed ones are refused without reading past the data the skb has
+ * (each skb is allocated to its exact length, so KASAN would catch it).
+ */
+#include <kunit/test.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include <ctlite/ctlite.h>
+
+#define NET	77
+
+/* An skb holding exactly @len bytes of @data, network header at 0 */
+static struct sk_buff *packet(struct kunit *test, const void *data,
+			      unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_put_data(skb, data, len);
+	skb_reset_network_header(skb);
+	return skb;
+}
+
+static enum ctlite_parse parse(struct kunit *test, u8 family, const void *data,
+			       unsigned int len, struct ctlite_key *key,
+			       bool *src_is_1)
+{
+	struct sk_buff *skb = packet(test, data, len);
+	enum ctlite_parse ret = ctlite_parse_skb(skb, family, NET, key, src_is_1);
+
+	kfree_skb(skb);
+	return ret;
+}
+
+struct v4_tcp {
+	struct iphdr ip;
+	struct tcphdr tcp;
+} __packed;
+
+static void v4_tcp_packet(struct v4_tcp *p, u32 saddr, u16 sport, u32 daddr,
+			  u16 dport)
+{
+	memset(p, 0, sizeof(*p));
+	p->ip.version = 4;
+	p->ip.ihl = 5;
+	p->ip.protocol = IPPROTO_TCP;
+	p->ip.tot_len = htons(sizeof(*p));
+	p->ip.saddr = htonl(saddr);
+	p->ip.daddr = htonl(daddr);
+	p->tcp.source = htons(sport);
+	p->tcp.dest = htons(dport);
+	p->tcp.doff = 5;
+	p->tcp.syn = 1;
+}
+
+static void tcp_packet_gives_canonical_key(struct kunit *test)
+{
+	struct ctlite_key key;
+	struct v4_tcp p;
+	bool src_is_1;
+
+	v4_tcp_packet(&p, 0x0a000002, 40000, 0x0a000001, 80);
+	KUNIT_ASSERT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, key.net_id, (u32)NET);
+	KUNIT_EXPECT_EQ(test, key.family, (u8)AF_INET);
+	KUNIT_EXPECT_EQ(test, key.proto, (u8)IPPROTO_TCP);
+	/* 10.0.0.1:80 is the lower endpoint, so the source is endpoint 1 */
+	KUNIT_EXPECT_TRUE(test, src_is_1);
+	KUNIT_EXPECT_EQ(test, ntohl(key.addr.ip[0]), 0x0a000001U);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 80);
+	KUNIT_EXPECT_EQ(test, ntohl(key.addr.ip[1]), 0x0a000002U);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 40000);
+}
+
+static void truncated_and_bad_headers_are_invalid(struct kunit *test)
+{
+	struct ctlite_key key;
+	struct v4_tcp p;
+	bool src_is_1;
+	unsigned int len;
+
+	v4_tcp_packet(&p, 1, 1, 2, 2);
+	/* every length short of a full TCP header */
+	for (len = 0; len < sizeof(p); len++)
+		KUNIT_EXPECT_EQ_MSG(test, CTLITE_PARSE_INVALID,
+				    parse(test, NFPROTO_IPV4, &p, len, &key, &src_is_1),
+				    "length %u", len);
+	p.ip.ihl = 4;
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	p.ip.ihl = 15;	/* options past the end of the packet */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	p.ip.ihl = 5;
+	p.tcp.doff = 4;
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	p.tcp.doff = 5;
+	p.ip.version = 6;
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+}
+
+static void fragments_after_the_first_are_ignored(struct kunit *test)
+{
+	struct ctlite_key key;
+	struct v4_tcp p;
+	bool src_is_1;
+
+	v4_tcp_packet(&p, 1, 1, 2, 2);
+	p.ip.frag_off = htons(IP_MF);	/* first fragment: has the ports */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	p.ip.frag_off = htons(185);	/* a later one, only 20 bytes here */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p.ip), &key, &src_is_1));
+}
+
+static void icmp_echo_is_tracked_by_id_and_errors_ignored(struct kunit *test)
+{
+	struct {
+		struct iphdr ip;
+		struct icmphdr icmp;
+	} __packed p = {
+		.ip = { .version = 4, .ihl = 5, .protocol = IPPROTO_ICMP,
+			.saddr = htonl(0x0a000001), .daddr = htonl(0x0a000002) },
+		.icmp = { .type = ICMP_ECHO, .un.echo.id = htons(4242) },
+	};
+	struct ctlite_key key;
+	bool src_is_1;
+
+	KUNIT_ASSERT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 4242);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 4242);
+	KUNIT_EXPECT_FALSE(test, src_is_1);
+	p.icmp.type = ICMP_DEST_UNREACH;
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p) - 1, &key, &src_is_1));
+}
+
+struct v6_frag_udp {
+	struct ipv6hdr ip6;
+	struct frag_hdr frag;
+	struct udphdr udp;
+} __packed;
+
+static void ipv6_extension_headers_and_fragments(struct kunit *test)
+{
+	struct v6_frag_udp p = {
+		.ip6 = { .version = 6, .nexthdr = NEXTHDR_FRAGMENT,
+			 .payload_len = htons(sizeof(struct frag_hdr) +
+					      sizeof(struct udphdr)) },
+		.frag = { .nexthdr = IPPROTO_UDP, .frag_off = htons(IP6_MF) },
+		.udp = { .source = htons(5353), .dest = htons(53) },
+	};
+	struct ctlite_key key;
+	bool src_is_1;
+
+	p.ip6.saddr.s6_addr[15] = 1;
+	p.ip6.daddr.s6_addr[15] = 2;
+	KUNIT_ASSERT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, key.family, (u8)AF_INET6);
+	KUNIT_EXPECT_EQ(test, key.proto, (u8)IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 5353);
+	/* cut inside the fragment header, then inside the UDP header */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p.ip6) + 4, &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p) - 1, &key, &src_is_1));
+	/* a later fragment */
+	p.frag.frag_off = htons(64 << 3);
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p) - sizeof(p.udp),
+			      &key, &src_is_1));
+}
+
+static void icmpv6_neighbour_discovery_is_ignored(struct kunit *test)
+{
+	struct {
+		struct ipv6hdr ip6;
+		struct icmp6hdr icmp6;
+	} __packed p = {
+		.ip6 = { .version = 6, .nexthdr = IPPROTO_ICMPV6 },
+		.icmp6 = { .icmp6_type = NDISC_NEIGHBOUR_SOLICITATION },
+	};
+	struct ctlite_key key;
+	bool src_is_1;
+
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p), &key, &src_is_1));
+	p.icmp6.icmp6_type = ICMPV6_ECHO_REQUEST;
+	p.icmp6.icmp6_identifier = htons(7);
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 7);
+}
+
+static void other_protocols_are_tracked_by_address_pair(struct kunit *test)
+{
+	struct iphdr ip = {
+		.version = 4, .ihl = 5, .protocol = IPPROTO_GRE,
+		.saddr = htonl(0x0a000001), .daddr = htonl(0x0a000002),
+	};
+	struct ctlite_key key;
+	bool src_is_1;
+
+	KUNIT_ASSERT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &ip, sizeof(ip), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, key.proto, (u8)IPPROTO_GRE);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 0);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 0);
+}
+
+static struct kunit_case parse_cases[] = {
+	KUNIT_CASE(tcp_packet_gives_canonical_key),
+	KUNIT_CASE(truncated_and_bad_headers_are_invalid),
+	KUNIT_CASE(fragments_after_the_first_are_ignored),
+	KUNIT_CASE(icmp_echo_is_tracked_by_id_and_errors_ignored),
+	KUNIT_CASE(ipv6_extension_headers_and_fragments),
+	KUNIT_CASE(icmpv6_neighbour_discovery_is_ignored),
+	KUNIT_CASE(other_protocols_are_tracked_by_address_pair),
+	{}
+};
+
+static struct kunit_suite parse_suite = {
+	.name = "ctlite_parse",
+	.test_cases = parse_cases,
+};
+
+kunit_test_suites(&parse_suite);

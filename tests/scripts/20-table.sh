@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The tracking table seen from user space: real TCP, UDP, ICMP and IPv6
+# flows between two network namespaces show up in /proc/net/ctlite; a full
+# table drops new flows, logs it and keeps established ones; sysctls; rmmod
+# frees every entry.
+. "$(dirname "$0")/lib.sh"
+
+N='[0-9]+'
+
+tcp_connection_shows_in_both_namespaces() {
+	ctlite_load
+	netns_pair
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	peer_a tcp-connect 10.99.0.2 8080 40001
+	local line="^ipv4 +2 tcp +6 $N ESTABLISHED src=10.99.0.1 dst=10.99.0.2 sport=40001 dport=8080 \[ASSURED\] *$"
+	expect_entry ct-a "$line"
+	expect_entry ct-b "$line"
+	# one entry serves both directions
+	expect_eq "$(ct_lines ct-a 'sport=40001|dport=40001' | wc -l)" 1 "entries for the flow in ct-a"
+}
+
+udp_exchange_shows_up() {
+	ctlite_load
+	netns_pair
+	peer_b udp-server 10.99.0.2 5353 &
+	wait_listen ct-b udp 5353
+	peer_a udp-ask 10.99.0.2 5353
+	expect_entry ct-a "^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=$N dport=5353 \[ASSURED\] *$"
+	expect_entry ct-b "^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=$N dport=5353 \[ASSURED\] *$"
+}
+
+ping_shows_up_by_echo_id() {
+	ctlite_load
+	netns_pair
+	in_a ping -c 1 -W 5 10.99.0.2 >/dev/null
+	expect_entry ct-a "^ipv4 +2 icmp +1 $N src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=$N \[ASSURED\] *$"
+	expect_entry ct-b "^ipv4 +2 icmp +1 $N src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=$N \[ASSURED\] *$"
+}
+
+ipv6_tcp_connection_shows_up() {
+	ctlite_load
+	netns_pair
+	peer_b tcp-server fd99::2 8080 &
+	wait_listen ct-b tcp 8080
+	peer_a tcp-connect fd99::2 8080 40002
+	expect_entry ct-a "^ipv6 +10 tcp +6 $N ESTABLISHED src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
+	expect_entry ct-b "^ipv6 +10 tcp +6 $N ESTABLISHED src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
+}
+
+unreplied_flow_is_marked_unreplied() {
+	ctlite_load
+	netns_pair
+	# nothing listens on 9999: the datagram gets no answer
+	peer_a udp-send 10.99.0.2 9999 1 41000
+	expect_entry ct-a "^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=41000 dport=9999 \[UNREPLIED\] *$"
+}
+
+full_table_drops_new_flows_and_keeps_established() {
+	# every flow between the namespaces costs one entry in each
+	ctlite_load hashsize=16 max=10
+	netns_pair
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	coproc SESSION { peer_a tcp-session 10.99.0.2 8080; }
+	local reply
+	read -r -t 20 reply <&"${SESSION[0]}" || die "session did not connect"
+	expect_eq "$reply" connected "session"
+
+	kmsg_mark
+	peer_a udp-send 10.99.0.2 9999 30 42000
+	local count_a count_b
+	count_a=$(in_a sysctl -n net.ctlite.count)
+	count_b=$(in_b sysctl -n net.ctlite.count)
+	expect_eq "$((count_a + count_b))" 10 "entries in ct-a + ct-b"
+	[ "$(ct_stat ct-a drop)" -gt 0 ] || die "ct-a drop counter is 0: $(in_a cat /proc/net/stat/ctlite)"
+	ctlite_log | grep -qx 'ctlite: table full, dropping packet' ||
+		die "no table-full line; ctlite logged: $(ctlite_log)"
+
+	# the established connection still works
+	echo still-here >&"${SESSION[1]}"
+	read -r -t 20 reply <&"${SESSION[0]}" || die "session got no answer"
+	expect_eq "$reply" still-here "echo over the established connection"
+}
+
+sysctls_show_and_bound_the_table() {
+	ctlite_load hashsize=2048 max=5000
+	expect_eq "$(sysctl -n net.ctlite.buckets)" 2048 buckets
+	expect_eq "$(sysctl -n net.ctlite.max)" 5000 max
+	expect_eq "$(sysctl -n net.ctlite.count)" 0 count
+	sysctl -qw net.ctlite.max=6000
+	expect_eq "$(sysctl -n net.ctlite.max)" 6000 "max after a write"
+	expect_eq "$(ctlite_param max)" 6000 "max parameter follows the sysctl"
+	local bad
+	for bad in 0 -1 1073741825 abc ''; do
+		! echo "$bad" >/proc/sys/net/ctlite/max 2>/dev/null || die "max=$bad accepted"
+		expect_eq "$(sysctl -n net.ctlite.max)" 6000 "max after writing '$bad'"
+	done
+	! echo 10 >/proc/sys/net/ctlite/count 2>/dev/null || die "count is writable"
+	! echo 10 >/proc/sys/net/ctlite/buckets 2>/dev/null || die "buckets is writable"
+	# the shared limit is set from the initial namespace only
+	netns_pair
+	expect_eq "$(in_a sysctl -n net.ctlite.max)" 6000 "max seen in ct-a"
+	! in_a sh -c 'echo 7 >/proc/sys/net/ctlite/max' 2>/dev/null || die "max writable in ct-a"
+	expect_eq "$(sysctl -n net.ctlite.max)" 6000 "max after a write from ct-a"
+}
+
+proc_files_have_the_documented_shape() {
+	ctlite_load
+	expect_eq "$(stat -c %a /proc/net/ctlite)" 440 "/proc/net/ctlite mode"
+	local header
+	header=$(head -n 1 /proc/net/stat/ctlite)
+	expect_eq "$header" "entries found new invalid ignore insert_failed drop alloc_failed early_drop rst_evict expired searched gc_runs" "stat header"
+	expect_eq "$(($(wc -l </proc/net/stat/ctlite) - 1))" "$(nproc)" "one stat row per CPU"
+}
+
+rmmod_frees_every_entry() {
+	ctlite_load
+	netns_pair
+	peer_b udp-server 10.99.0.2 5353 &
+	wait_listen ct-b udp 5353
+	peer_a udp-send 10.99.0.2 5353 20 43000
+	in_a ping -c 1 -W 5 fd99::2 >/dev/null
+	local total
+	total=$(( $(sysctl -n net.ctlite.count) + $(in_a sysctl -n net.ctlite.count) +
+		  $(in_b sysctl -n net.ctlite.count) ))
+	[ "$total" -ge 42 ] || die "only $total entries made"
+	kmsg_mark
+	rmmod ctlite
+	ctlite_log | grep -qx "ctlite: unloaded, $total entries freed" ||
+		die "want 'unloaded, $total entries freed'; ctlite logged: $(ctlite_log)"
+}
+
+run_tests \
+	tcp_connection_shows_in_both_namespaces \
+	udp_exchange_shows_up \
+	ping_shows_up_by_echo_id \
+	ipv6_tcp_connection_shows_up \
+	unreplied_flow_is_marked_unreplied \
+	full_table_drops_new_flows_and_keeps_established \
+	sysctls_show_and_bound_the_table \
+	proc_files_have_the_documented_shape \
+	rmmod_frees_every_entry

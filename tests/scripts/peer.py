@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Traffic peers for the guest tests: small, bounded, no third-party code.
+
+  peer.py tcp-server ADDR PORT          echo every line back, for 120 s
+  peer.py tcp-session ADDR PORT         connect, then for each stdin line
+                                        send it, print the echo ("" on error)
+  peer.py tcp-connect ADDR PORT [SPORT] connect, exchange one line, close
+  peer.py udp-server ADDR PORT          echo datagrams, for 120 s
+  peer.py udp-send ADDR PORT N [SPORT]  N datagrams from N source ports
+                                        (from SPORT on), no waiting
+  peer.py udp-ask ADDR PORT             send one datagram, print the answer
+
+Exit status 0 on success; a failed connect prints why and exits 1.
+"""
+import socket
+import sys
+import time
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def tcp_server(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(64)
+    s.settimeout(1)
+    end = time.time() + 120
+    conns = []
+    while time.time() < end:
+        try:
+            c, _ = s.accept()
+            c.setblocking(False)
+            conns.append(c)
+        except socket.timeout:
+            pass
+        for c in list(conns):
+            try:
+                data = c.recv(4096)
+                if not data:
+                    conns.remove(c)
+                    c.close()
+                else:
+                    c.sendall(data)
+            except BlockingIOError:
+                pass
+            except OSError:
+                conns.remove(c)
+
+
+def connect(addr, port, sport=0, timeout=5):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    if sport:
+        s.bind(("::" if ":" in addr else "0.0.0.0", sport))
+    s.connect((addr, port))
+    return s
+
+
+def tcp_session(addr, port):
+    s = connect(addr, port)
+    print("connected", flush=True)
+    for line in sys.stdin:
+        try:
+            s.sendall(line.encode())
+            print(s.recv(4096).decode().strip(), flush=True)
+        except OSError as e:
+            print("", flush=True)
+            print(e, file=sys.stderr)
+
+
+def tcp_connect(addr, port, sport=0):
+    s = connect(addr, port, sport)
+    s.sendall(b"hello\n")
+    ok = s.recv(100) == b"hello\n"
+    s.close()
+    return ok
+
+
+def udp_server(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.settimeout(1)
+    end = time.time() + 120
+    while time.time() < end:
+        try:
+            data, peer = s.recvfrom(4096)
+            s.sendto(data, peer)
+        except socket.timeout:
+            pass
+
+
+def udp_send(addr, port, n, sport):
+    for i in range(n):
+        s = socket.socket(family(addr), socket.SOCK_DGRAM)
+        if sport:
+            s.bind(("::" if ":" in addr else "0.0.0.0", sport + i))
+        try:
+            s.sendto(b"x", (addr, port))
+        except OSError:
+            pass  # dropped by the table: that is what some tests want
+        s.close()
+
+
+def udp_ask(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(b"ping", (addr, port))
+    return s.recvfrom(100)[0] == b"ping"
+
+
+def main(argv):
+    mode, addr, port = argv[1], argv[2], int(argv[3])
+    rest = [int(a) for a in argv[4:]]
+    try:
+        if mode == "tcp-server":
+            tcp_server(addr, port)
+        elif mode == "tcp-session":
+            tcp_session(addr, port)
+        elif mode == "tcp-connect":
+            return 0 if tcp_connect(addr, port, *rest) else 1
+        elif mode == "udp-server":
+            udp_server(addr, port)
+        elif mode == "udp-send":
+            udp_send(addr, port, *rest)
+        elif mode == "udp-ask":
+            return 0 if udp_ask(addr, port) else 1
+        else:
+            print("unknown mode", mode, file=sys.stderr)
+            return 2
+    except OSError as e:
+        print(mode, "failed:", e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
