@@ -320,6 +320,7 @@ static void max_is_enforced_exactly(struct kunit *test)
 struct racer {
 	struct ctlite_table *table;
 	atomic_t *ready;
+	bool reverse;
 	struct completion done;
 	unsigned int created;
 	int errors;
@@ -338,8 +339,11 @@ static int race_inserts(void *data)
 	atomic_inc(r->ready);
 	while (atomic_read(r->ready) < 2)
 		cpu_relax();
+	/* opposite orders: the racers meet, and collide, in the middle */
 	for (i = 0; i < RACE_FLOWS; i++) {
-		key4(&k, NET_A, 0x0a000001 + i / 1000, i % 1000, 0x0a000002, 80);
+		unsigned int f = r->reverse ? RACE_FLOWS - 1 - i : i;
+
+		key4(&k, NET_A, 0x0a000001 + f / 1000, f % 1000, 0x0a000002, 80);
 		if (IS_ERR(insert(r->table, &k, &created)))
 			r->errors++;
 		r->created += created;
@@ -354,7 +358,7 @@ static void concurrent_inserts_of_one_flow_make_one_entry(struct kunit *test)
 	atomic_t ready = ATOMIC_INIT(0);
 	struct racer r[2] = {
 		{ .table = t, .ready = &ready },
-		{ .table = t, .ready = &ready },
+		{ .table = t, .ready = &ready, .reverse = true },
 	};
 	struct task_struct *task[2];
 	unsigned int i;

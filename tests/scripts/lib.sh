@@ -68,17 +68,17 @@ netns_pair() {
 	netns add ct-b
 	link add veth-a netns ct-a type veth peer name veth-b netns ct-b
 	EOF
-	ip -n ct-a -batch - <<-EOF
-	addr add 10.99.0.1/24 dev veth-a
-	addr add fd99::1/64 dev veth-a nodad
+	netns_side ct-a veth-a 1
+	netns_side ct-b veth-b 2
+}
+
+# Addresses 10.99.0.HOST and fd99::HOST on DEV in NS, and links up
+netns_side() {
+	ip -n "$1" -batch - <<-EOF
+	addr add 10.99.0.$3/24 dev $2
+	addr add fd99::$3/64 dev $2 nodad
 	link set lo up
-	link set veth-a up
-	EOF
-	ip -n ct-b -batch - <<-EOF
-	addr add 10.99.0.2/24 dev veth-b
-	addr add fd99::2/64 dev veth-b nodad
-	link set lo up
-	link set veth-b up
+	link set $2 up
 	EOF
 }
 
