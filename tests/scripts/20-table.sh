@@ -133,6 +133,30 @@ rmmod_frees_every_entry() {
 		die "want 'unloaded, $total entries freed'; ctlite logged: $(ctlite_log)"
 }
 
+netns_exit_frees_its_entries() {
+	ctlite_load
+	netns_pair
+	peer_b udp-server 10.99.0.2 5353 &
+	wait_listen ct-b udp 5353
+	peer_a udp-send 10.99.0.2 5353 10 44000
+	[ "$(in_b sysctl -n net.ctlite.count)" -ge 10 ] || die "ct-b has no entries"
+	local kept=$(( $(sysctl -n net.ctlite.count) + $(in_a sysctl -n net.ctlite.count) ))
+	netns_kill ct-b
+	ip netns del ct-b
+	# ct-b's cleanup removes veth-a too, after ctlite's netns exit ran
+	# (pernet exits run in reverse order of registration)
+	local i
+	for i in $(seq 60); do
+		ip -n ct-a link show veth-a >/dev/null 2>&1 || break
+		sleep 0.5
+	done
+	! ip -n ct-a link show veth-a >/dev/null 2>&1 || die "ct-b was not cleaned up"
+	kmsg_mark
+	rmmod ctlite
+	ctlite_log | grep -qx "ctlite: unloaded, $kept entries freed" ||
+		die "want 'unloaded, $kept entries freed' (ct-b's gone already); logged: $(ctlite_log)"
+}
+
 run_tests \
 	tcp_connection_shows_in_both_namespaces \
 	udp_exchange_shows_up \
@@ -142,4 +166,5 @@ run_tests \
 	full_table_drops_new_flows_and_keeps_established \
 	sysctls_show_and_bound_the_table \
 	proc_files_have_the_documented_shape \
-	rmmod_frees_every_entry
+	rmmod_frees_every_entry \
+	netns_exit_frees_its_entries

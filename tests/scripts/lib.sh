@@ -82,8 +82,23 @@ netns_side() {
 	EOF
 }
 
+# Kill every process in netns NS (a background job's pid is often only the
+# subshell that started it) and wait until they are gone
+netns_kill() {
+	local pids i
+	for i in $(seq 20); do
+		pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null || true
+		sleep 0.2
+	done
+}
+
 netns_cleanup() {
 	local pids
+	netns_kill ct-a
+	netns_kill ct-b
 	pids=$(jobs -p)
 	[ -z "$pids" ] || kill $pids 2>/dev/null || true
 	wait 2>/dev/null || true

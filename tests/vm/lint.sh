@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make lint: checkpatch.pl --strict from the kernel source, then sparse
-# (C=2) and W=1 on a build against the debug guest kernel.  Any finding
-# fails.
+# make lint: checkpatch.pl --strict and kernel-doc from the kernel source,
+# then sparse (C=2) and W=1 on a build against the debug guest kernel.  Any
+# finding fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,6 +19,13 @@ findings=0
 note "checkpatch --strict on ${#files[@]} files"
 out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
 	--ignore FILE_PATH_CHANGES -f "${files[@]}" 2>&1 | grep -E 'ERROR|WARNING|CHECK' || true)
+if [ -n "$out" ]; then
+	echo "$out"
+	findings=$((findings + $(wc -l <<<"$out")))
+fi
+
+note "kernel-doc on ${#files[@]} files"
+out=$(perl "$src/scripts/kernel-doc" -none "${files[@]}" 2>&1 || true)
 if [ -n "$out" ]; then
 	echo "$out"
 	findings=$((findings + $(wc -l <<<"$out")))
