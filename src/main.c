@@ -52,7 +52,10 @@ static int param_set_given(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
-/* Once loaded, the live table's value (max can change through sysctl) */
+/*
+ * Once loaded, the live table's value (max can change through sysctl).
+ * Runs under kernel_param_lock(), like set_live_table().
+ */
 static int param_get_live(char *buffer, const struct kernel_param *kp)
 {
 	const unsigned int *value = kp->arg;
@@ -136,8 +139,21 @@ static struct pernet_operations ctlite_net_ops = {
 	.size = sizeof(struct ctlite_net),
 };
 
+/*
+ * Publish or retire the live table under the parameters' lock, which
+ * param_get_live() runs under: a read of /sys/module/ctlite/parameters/
+ * never sees a table being freed.
+ */
+static void set_live_table(struct ctlite_table *table)
+{
+	kernel_param_lock(THIS_MODULE);
+	ctlite_table = table;
+	kernel_param_unlock(THIS_MODULE);
+}
+
 static int __init ctlite_init(void)
 {
+	struct ctlite_table *table;
 	unsigned int entry_bytes;
 	int err;
 
@@ -149,11 +165,12 @@ static int __init ctlite_init(void)
 	err = ctlite_cache_init();
 	if (err)
 		return err;
-	ctlite_table = ctlite_table_create(table_size.hashsize, table_size.max);
-	if (!ctlite_table) {
+	table = ctlite_table_create(table_size.hashsize, table_size.max);
+	if (!table) {
 		err = -ENOMEM;
 		goto err_table;
 	}
+	set_live_table(table);
 	err = register_pernet_subsys(&ctlite_net_ops);
 	if (err)
 		goto err_pernet;
@@ -165,8 +182,8 @@ static int __init ctlite_init(void)
 	return 0;
 
 err_pernet:
-	ctlite_table_destroy(ctlite_table);
-	ctlite_table = NULL;
+	set_live_table(NULL);
+	ctlite_table_destroy(table);
 err_table:
 	ctlite_cache_exit();
 	return err;
@@ -174,13 +191,15 @@ err_table:
 
 static void __exit ctlite_exit(void)
 {
+	struct ctlite_table *table;
 	unsigned int freed;
 
 	freed_by_netns_exit = 0;
 	unregister_pernet_subsys(&ctlite_net_ops);
 	/* every netns flushed its entries; destroy frees any straggler */
-	freed = freed_by_netns_exit + ctlite_table_destroy(ctlite_table);
-	ctlite_table = NULL;
+	table = ctlite_table;
+	set_live_table(NULL);
+	freed = freed_by_netns_exit + ctlite_table_destroy(table);
 	ctlite_cache_exit();
 	pr_info("unloaded, %u entries freed\n", freed);
 }
