@@ -5,7 +5,8 @@
  *
  * Parameters are parsed before ctlite_init() runs; the values and whether
  * the user gave them are only written there and by the parser, so they need
- * no lock.  Once loaded, reading a parameter shows the live table's value.
+ * no lock.  Once loaded, reading a parameter shows the live table's value;
+ * ctlite_table is published and retired under kernel_param_lock() for that.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -13,7 +13,10 @@
 
 #include <ctlite/table.h>
 
-/* The live table; set before any hook is registered, never changed after */
+/*
+ * The live table: set before any netns hook is registered, cleared only
+ * after every hook is gone (module unload)
+ */
 extern struct ctlite_table *ctlite_table;
 
 /* Per-CPU counters of one netns, in /proc/net/stat/ctlite's column order */
