@@ -42,14 +42,17 @@ static u32 deadline_in(unsigned int seconds)
 	return (u32)jiffies + seconds * HZ;
 }
 
-/* A packet of the flow of @e went by; @src_is_1: it came from endpoint 1 */
-static void entry_seen(struct ctlite_entry *e, bool src_is_1)
+/*
+ * A packet of the flow of @e (hashed to @hash) went by; @src_is_1: it came
+ * from endpoint 1
+ */
+static void entry_seen(struct ctlite_entry *e, u32 hash, bool src_is_1)
 {
 	u8 flags = READ_ONCE(e->flags);
 	bool reply = src_is_1 != !!(flags & CTLITE_F_OPENER1);
 
 	if (reply && !(flags & CTLITE_F_REPLIED)) {
-		spinlock_t *lock = ctlite_entry_lock(ctlite_table, e);
+		spinlock_t *lock = ctlite_table_lock(ctlite_table, hash);
 
 		/* LOCAL_OUT may run with BHs on; PRE_ROUTING runs in softirq */
 		spin_lock_bh(lock);
@@ -120,7 +123,7 @@ static unsigned int ctlite_track(struct sk_buff *skb, u8 family,
 	/* another CPU made this flow's entry first */
 	ctlite_stat_add(cn, CTLITE_STAT_INSERT_FAILED, 1);
 seen:
-	entry_seen(e, src_is_1);
+	entry_seen(e, hash, src_is_1);
 	return NF_ACCEPT;
 }
 

@@ -320,20 +320,15 @@ static spinlock_t *bucket_lock(struct ctlite_table *table, unsigned int bucket)
 }
 
 /**
- * ctlite_entry_lock() - the lock that guards an entry's chain and state
- * @table: the table holding @entry
- * @entry: a hashed entry
+ * ctlite_table_lock() - the lock that guards a flow's chain and entry state
+ * @table: the table
+ * @hash: the flow's ctlite_table_hash()
  *
  * Return: the bucket lock; the caller takes it with spin_lock_bh().
  */
-spinlock_t *ctlite_entry_lock(struct ctlite_table *table,
-			      const struct ctlite_entry *entry)
+spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash)
 {
-	struct ctlite_key key;
-
-	ctlite_entry_key(entry, &key);
-	return bucket_lock(table,
-			   ctlite_table_bucket(table, ctlite_table_hash(table, &key)));
+	return bucket_lock(table, ctlite_table_bucket(table, hash));
 }
 
 /* Walk one chain for @key.  Call with RCU read lock or the bucket lock. */
@@ -469,8 +464,11 @@ static void entry_unlink(struct ctlite_table *table, struct ctlite_entry *e,
  */
 void ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
 {
-	spinlock_t *lock = ctlite_entry_lock(table, entry);
+	struct ctlite_key key;
+	spinlock_t *lock;	/* the entry's bucket lock */
 
+	ctlite_entry_key(entry, &key);
+	lock = ctlite_table_lock(table, ctlite_table_hash(table, &key));
 	spin_lock_bh(lock);
 	if (!hlist_nulls_unhashed(&entry->node))
 		entry_unlink(table, entry, lock);

@@ -139,7 +139,6 @@ void ctlite_table_delete(struct ctlite_table *table,
 			 struct ctlite_entry *entry);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id);
-spinlock_t *ctlite_entry_lock(struct ctlite_table *table,
-			      const struct ctlite_entry *entry);
+spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash);
 
 #endif /* _CTLITE_TABLE_H */
