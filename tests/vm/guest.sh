@@ -52,26 +52,39 @@ kunit() {
 	if ! out=$(insmod "$CTLITE_MODS/ctlite_test.ko" 2>&1); then
 		fail "kunit: insmod ctlite_test.ko" "$out"; unload_all; return
 	fi
-	local found=0 notes
+	local found=0 notes plan seen failed verdict
 	for suite in /sys/kernel/debug/kunit/ctlite_*; do
 		[ -r "$suite/results" ] || continue
 		found=1
 		cp "$suite/results" "$results/kunit-${suite##*/}.ktap"
 		# Test cases are the KTAP lines one level (4 spaces) in; the
 		# diagnostics of a failed case are the comments before it.
-		notes=()
+		notes=() plan=0 seen=0 failed=0 verdict=
 		while IFS= read -r line; do
 			case "$line" in
 			"    ok "*)
 				name=${line#    ok }; name=${name#* }; name=${name#- }
-				pass "kunit: ${suite##*/}.$name"; notes=() ;;
+				pass "kunit: ${suite##*/}.$name"; notes=()
+				seen=$((seen + 1)) ;;
 			"    not ok "*)
 				name=${line#    not ok }; name=${name#* }; name=${name#- }
-				fail "kunit: ${suite##*/}.$name" "${notes[@]}"; notes=() ;;
-			"    KTAP"* | "    # Subtest"* | "    1.."*) ;;
+				fail "kunit: ${suite##*/}.$name" "${notes[@]}"; notes=()
+				seen=$((seen + 1)) failed=1 ;;
+			"    1.."*) plan=${line#    1..} ;;
+			"    KTAP"* | "    # Subtest"*) ;;
 			"    "*) notes+=("${line#    }") ;;
+			"ok "* | "not ok "*) verdict=${line%% [0-9]*} ;;
 			esac
 		done <"$suite/results"
+		# 6.1 keeps 512 bytes of log per test case: a long failure report
+		# can push its own "not ok" line out.  Trust the plan and the
+		# suite's verdict, never a missing line.
+		if [ "$seen" != "$plan" ]; then
+			fail "kunit: ${suite##*/}: $seen of $plan case results readable" \
+			     "the console log has the whole KTAP" "${notes[@]}"
+		elif [ "$verdict" = "not ok" ] && [ "$failed" = 0 ]; then
+			fail "kunit: ${suite##*/}: the suite reports a failure" "${notes[@]}"
+		fi
 	done
 	[ "$found" = 1 ] || fail "kunit: ctlite suites found in debugfs"
 	check "kunit: rmmod ctlite_test ctlite" rmmod ctlite_test ctlite
