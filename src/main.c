@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctlite module entry: the hashsize and max parameters, the live table,
- * per-netns set-up and tear-down, load and unload.
+ * ctlite module entry: the hashsize and max parameters, the live table and
+ * its GC, per-netns set-up and tear-down, load and unload.
  *
  * Parameters are parsed before ctlite_init() runs; the values and whether
  * the user gave them are only written there and by the parser, so they need
@@ -99,6 +99,7 @@ static int __net_init ctlite_net_init(struct net *net)
 	cn->stats = alloc_percpu(struct ctlite_stats);
 	if (!cn->stats)
 		return -ENOMEM;
+	ctlite_conf_init(&cn->conf);
 	err = ctlite_proc_init(net);
 	if (err)
 		goto err_proc;
@@ -175,6 +176,8 @@ static int __init ctlite_init(void)
 	err = register_pernet_subsys(&ctlite_net_ops);
 	if (err)
 		goto err_pernet;
+	/* counts in the initial namespace's state, which exists from here */
+	ctlite_gc_start();
 
 	entry_bytes = ctlite_entry_size(AF_INET);
 	pr_info("%u buckets, %u max, %u bytes per entry (%llu MiB at max)\n",
@@ -195,6 +198,7 @@ static void __exit ctlite_exit(void)
 	struct ctlite_table *table;
 	unsigned int freed;
 
+	ctlite_gc_stop();
 	freed_by_netns_exit = 0;
 	unregister_pernet_subsys(&ctlite_net_ops);
 	/* every netns flushed its entries; destroy frees any straggler */

@@ -101,7 +101,7 @@ static int entry_seq_show(struct seq_file *s, void *v)
 		   e->family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
 		   proto_name(e->proto), e->proto, max(left, 0L) / HZ);
 	if (e->proto == IPPROTO_TCP)
-		seq_printf(s, "%s ", flags & CTLITE_F_REPLIED ? "ESTABLISHED" : "SYN_SENT");
+		seq_printf(s, "%s ", ctlite_tcp_state_name(READ_ONCE(e->state)));
 
 	if (e->family == AF_INET6)
 		seq_printf(s, "src=%pI6c dst=%pI6c ", &e->addr.ip6[o], &e->addr.ip6[r]);

@@ -2,11 +2,13 @@
 /*
  * net.ctlite.* sysctls, registered in every network namespace.  The table
  * is shared, so what sizes it (max) is writable from the initial netns only
- * and read-only elsewhere; count is per netns.  Every write is
- * range-checked; a refused one changes nothing.
+ * and read-only elsewhere; count, the timeouts and the switches are per
+ * netns (struct ctlite_conf).  Every write is range-checked; a refused one
+ * changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -15,6 +17,12 @@
 
 static unsigned int max_min = CTLITE_MAX_MIN;
 static unsigned int max_max = CTLITE_MAX_MAX;
+static unsigned int timeout_min = 1;
+static unsigned int timeout_max = CTLITE_TIMEOUT_MAX;
+static unsigned int adaptive_max = CTLITE_ADAPTIVE_MAX;
+
+/* Serializes adaptive_start/adaptive_end writes, which check each other */
+static DEFINE_MUTEX(adaptive_lock);
 
 /* proc_douintvec_minmax(), but out of range is -EINVAL as for any bad value */
 static int uint_minmax(struct ctl_table *ctl, int write, void *buffer,
@@ -23,6 +31,40 @@ static int uint_minmax(struct ctl_table *ctl, int write, void *buffer,
 	int err = proc_douintvec_minmax(ctl, write, buffer, lenp, ppos);
 
 	return err == -ERANGE ? -EINVAL : err;
+}
+
+/*
+ * adaptive_start and adaptive_end: 0..CTLITE_ADAPTIVE_MAX each, and when
+ * both are on, start must stay below end; extra1 points at the other one.
+ */
+static int adaptive_handler(struct ctl_table *ctl, int write, void *buffer,
+			    size_t *lenp, loff_t *ppos)
+{
+	unsigned int *value = ctl->data, *other = ctl->extra1;
+	bool is_start = !ctl->extra2;
+	struct ctl_table tmp = *ctl;
+	unsigned int v, start, end;
+	int err;
+
+	if (!write)
+		return proc_douintvec(ctl, write, buffer, lenp, ppos);
+
+	mutex_lock(&adaptive_lock);
+	v = *value;
+	tmp.data = &v;
+	tmp.extra1 = SYSCTL_ZERO;
+	tmp.extra2 = &adaptive_max;
+	err = uint_minmax(&tmp, write, buffer, lenp, ppos);
+	if (!err) {
+		start = is_start ? v : READ_ONCE(*other);
+		end = is_start ? READ_ONCE(*other) : v;
+		if (start && end && start >= end)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(*value, v);
+	}
+	mutex_unlock(&adaptive_lock);
+	return err;
 }
 
 /* count is this netns's share of the table, counted when read */
@@ -38,9 +80,37 @@ static int count_handler(struct ctl_table *ctl, int write, void *buffer,
 	return proc_douintvec(&tmp, write, buffer, lenp, ppos);
 }
 
-enum { SYSCTL_MAX, SYSCTL_COUNT, SYSCTL_BUCKETS };
+enum {
+	SYSCTL_MAX,
+	SYSCTL_COUNT,
+	SYSCTL_BUCKETS,
+	SYSCTL_EARLY_DROP,
+	SYSCTL_RST_EVICT,
+	SYSCTL_ADAPTIVE_START,
+	SYSCTL_ADAPTIVE_END,
+	SYSCTL_TIMEOUT,		/* CTLITE_TO_NUM of them, in enum order */
+	SYSCTL_NUM = SYSCTL_TIMEOUT + CTLITE_TO_NUM,
+};
 
-static struct ctl_table ctlite_sysctl_template[] = {
+#define SWITCH(name) {							\
+	.procname = name,						\
+	.maxlen = sizeof(unsigned int),					\
+	.mode = 0644,							\
+	.proc_handler = uint_minmax,					\
+	.extra1 = SYSCTL_ZERO,						\
+	.extra2 = SYSCTL_ONE,						\
+}
+
+#define TIMEOUT(name) {							\
+	.procname = "timeout_" name,					\
+	.maxlen = sizeof(unsigned int),					\
+	.mode = 0644,							\
+	.proc_handler = uint_minmax,					\
+	.extra1 = &timeout_min,						\
+	.extra2 = &timeout_max,						\
+}
+
+static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 	[SYSCTL_MAX] = {
 		.procname = "max",
 		.maxlen = sizeof(unsigned int),
@@ -61,6 +131,32 @@ static struct ctl_table ctlite_sysctl_template[] = {
 		.mode = 0444,
 		.proc_handler = proc_douintvec,
 	},
+	[SYSCTL_EARLY_DROP] = SWITCH("early_drop"),
+	[SYSCTL_RST_EVICT] = SWITCH("rst_evict"),
+	[SYSCTL_ADAPTIVE_START] = {
+		.procname = "adaptive_start",
+		.maxlen = sizeof(unsigned int),
+		.mode = 0644,
+		.proc_handler = adaptive_handler,
+	},
+	[SYSCTL_ADAPTIVE_END] = {
+		.procname = "adaptive_end",
+		.maxlen = sizeof(unsigned int),
+		.mode = 0644,
+		.proc_handler = adaptive_handler,
+	},
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_SENT] = TIMEOUT("tcp_syn_sent"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_RECV] = TIMEOUT("tcp_syn_recv"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_ESTABLISHED] = TIMEOUT("tcp_established"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_FIN_WAIT] = TIMEOUT("tcp_fin_wait"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_CLOSE_WAIT] = TIMEOUT("tcp_close_wait"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_LAST_ACK] = TIMEOUT("tcp_last_ack"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_TIME_WAIT] = TIMEOUT("tcp_time_wait"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_CLOSE] = TIMEOUT("tcp_close"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_UDP] = TIMEOUT("udp"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_UDP_STREAM] = TIMEOUT("udp_stream"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_ICMP] = TIMEOUT("icmp"),
+	[SYSCTL_TIMEOUT + CTLITE_TO_GENERIC] = TIMEOUT("generic"),
 	{ }
 };
 
@@ -74,6 +170,7 @@ int ctlite_sysctl_init(struct net *net)
 {
 	struct ctlite_net *cn = ctlite_pernet(net);
 	struct ctl_table *table;
+	unsigned int i;
 
 	table = kmemdup(ctlite_sysctl_template, sizeof(ctlite_sysctl_template),
 			GFP_KERNEL);
@@ -82,6 +179,16 @@ int ctlite_sysctl_init(struct net *net)
 	table[SYSCTL_MAX].data = &ctlite_table->max;
 	table[SYSCTL_COUNT].extra1 = net;
 	table[SYSCTL_BUCKETS].data = &ctlite_table->size;
+	table[SYSCTL_EARLY_DROP].data = &cn->conf.early_drop;
+	table[SYSCTL_RST_EVICT].data = &cn->conf.rst_evict;
+	/* extra2 NULL marks start, non-NULL end; extra1 is the other bound */
+	table[SYSCTL_ADAPTIVE_START].data = &cn->conf.adaptive_start;
+	table[SYSCTL_ADAPTIVE_START].extra1 = &cn->conf.adaptive_end;
+	table[SYSCTL_ADAPTIVE_END].data = &cn->conf.adaptive_end;
+	table[SYSCTL_ADAPTIVE_END].extra1 = &cn->conf.adaptive_start;
+	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf.adaptive_start;
+	for (i = 0; i < CTLITE_TO_NUM; i++)
+		table[SYSCTL_TIMEOUT + i].data = &cn->conf.timeout[i];
 	if (!net_eq(net, &init_net))
 		table[SYSCTL_MAX].mode = 0444;
 

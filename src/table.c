@@ -10,15 +10,24 @@
  * RCU grace period, so a reader may still hold one that was just deleted;
  * deleted entries are marked by an unhashed node.  table->count is an
  * atomic, changed only on insert and delete, never on lookup.
+ *
+ * Entries die by deadline: nothing frees them on time but ctlite_table_gc()
+ * (a slice of buckets per call), and inserts reap the expired entries of
+ * the chain they walk.  When the table is full, ctlite_table_evict() finds
+ * a victim through the unassured index, two bitmaps kept beside the
+ * buckets.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
+#include <linux/sched.h>
 #include <linux/vmalloc.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -375,19 +384,206 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
 
+/*
+ * Early drop's index of buckets that may hold an entry that is not ASSURED.
+ * Only an insert makes an unassured entry, so the bit is set there, under
+ * the bucket lock; a walk under the same lock that finds none clears it.
+ * A bit may thus be stale-set (the entry got assured or went), never
+ * stale-clear.  The summary bit of a word is set after the word's bit and
+ * re-set by a clearer that finds the word non-zero again: with a full
+ * barrier on both sides one of the two always sees the other's store.
+ */
+static void mark_unassured(struct ctlite_table *table, unsigned int bucket)
+{
+	unsigned int word = bucket / BITS_PER_LONG;
+
+	if (!test_bit(bucket, table->unassured)) {
+		set_bit(bucket, table->unassured);
+		/* the bit before the summary test: pairs with clear_unassured() */
+		smp_mb__after_atomic();
+	}
+	if (!test_bit(word, table->unassured_any))
+		set_bit(word, table->unassured_any);
+}
+
+/* Call with @bucket's lock held, after a walk found no unassured entry */
+static void clear_unassured(struct ctlite_table *table, unsigned int bucket)
+{
+	unsigned int word = bucket / BITS_PER_LONG;
+
+	lockdep_assert_held(bucket_lock(table, bucket));
+	if (!test_bit(bucket, table->unassured))
+		return;
+	clear_bit(bucket, table->unassured);
+	if (READ_ONCE(table->unassured[word]))
+		return;
+	clear_bit(word, table->unassured_any);
+	/* the summary clear before the word re-read: pairs with mark_unassured() */
+	smp_mb__after_atomic();
+	if (READ_ONCE(table->unassured[word]))
+		set_bit(word, table->unassured_any);
+}
+
+/*
+ * The first bucket at or after @from, wrapping, whose unassured bit is set;
+ * table->size if none was found before @budget summary words were read.
+ * Lockless: the answer is a candidate, checked under its lock.
+ */
+static unsigned int next_unassured(const struct ctlite_table *table,
+				   unsigned int from, unsigned int *budget)
+{
+	unsigned int words = BITS_TO_LONGS(table->size);
+	unsigned int word = from / BITS_PER_LONG, sword;
+	unsigned long bits, summary;
+
+	bits = READ_ONCE(table->unassured[word]) &
+	       BITMAP_FIRST_WORD_MASK(from);
+	while (!bits) {
+		if (++word >= words)
+			word = 0;
+		if (!*budget)
+			return table->size;
+		(*budget)--;
+		sword = word / BITS_PER_LONG;
+		summary = READ_ONCE(table->unassured_any[sword]) &
+			  BITMAP_FIRST_WORD_MASK(word);
+		if (!summary) {
+			/* on to the next summary word */
+			word = (sword + 1) * BITS_PER_LONG - 1;
+			continue;
+		}
+		word = sword * BITS_PER_LONG + __ffs(summary);
+		if (word >= words)
+			word = words - 1;	/* never set; wraps next turn */
+		bits = READ_ONCE(table->unassured[word]);
+	}
+	return word * BITS_PER_LONG + __ffs(bits);
+}
+
+static void entry_free_rcu(struct rcu_head *head)
+{
+	ctlite_entry_free(container_of(head, struct ctlite_entry, rcu));
+}
+
+/* Whether @bucket still holds an entry that is not ASSURED */
+static bool bucket_has_unassured(struct ctlite_table *table,
+				 unsigned int bucket)
+{
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e;
+
+	lockdep_assert_held(bucket_lock(table, bucket));
+	hlist_nulls_for_each_entry(e, n, &table->buckets[bucket], node)
+		if (!(e->flags & CTLITE_F_ASSURED))
+			return true;
+	return false;
+}
+
+/* unlink_entry() flags */
+enum {
+	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
+	UNLINK_NO_INDEX = 1 << 1,	/* the caller fixes the unassured index */
+};
+
+/*
+ * Unhash an entry of @bucket and free it after a grace period.  Keeps the
+ * unassured index exact: the bucket's bit goes with its last unassured
+ * entry.  Call with @bucket's lock held.
+ */
+static void unlink_entry(struct ctlite_table *table, struct ctlite_entry *e,
+			 unsigned int bucket, unsigned int how)
+{
+	lockdep_assert_held(bucket_lock(table, bucket));
+	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
+	hlist_nulls_del_init_rcu(&e->node);
+	if (!(how & UNLINK_KEEP_SLOT))
+		atomic_dec(&table->count);
+	if (!(how & UNLINK_NO_INDEX) && !(e->flags & CTLITE_F_ASSURED) &&
+	    !bucket_has_unassured(table, bucket))
+		clear_unassured(table, bucket);
+	call_rcu(&e->rcu, entry_free_rcu);
+}
+
+/**
+ * ctlite_table_unlink() - unhash an entry and free it after a grace period
+ * @table: the table
+ * @entry: a hashed entry
+ * @hash: its ctlite_table_hash(); the caller holds that bucket's lock
+ */
+void ctlite_table_unlink(struct ctlite_table *table, struct ctlite_entry *entry,
+			 u32 hash)
+{
+	unlink_entry(table, entry, ctlite_table_bucket(table, hash), 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
+
+/*
+ * Walk a chain under its lock for @key, unlinking expired entries met on
+ * the way (lookups reap what they meet)
+ */
+static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
+					    unsigned int bucket,
+					    const struct ctlite_key *key,
+					    struct ctlite_insert *ins)
+{
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e;
+
+	lockdep_assert_held(bucket_lock(table, bucket));
+	hlist_nulls_for_each_entry_safe(e, n, &table->buckets[bucket], node) {
+		ins->searched++;
+		if (ctlite_entry_expired(e, ins->now)) {
+			unlink_entry(table, e, bucket, 0);
+			ins->reaped++;
+			continue;
+		}
+		if (entry_matches(e, key))
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * One more entry, if below max.  Never lets count pass max, even for a
+ * moment: a count above max means max was lowered, and early drop then
+ * stands aside, so a transient overshoot would drop a packet for nothing.
+ */
+static bool count_take_slot(struct ctlite_table *table)
+{
+	unsigned int max = READ_ONCE(table->max);
+	int count = atomic_read(&table->count);
+
+	do {
+		if ((unsigned int)count >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(&table->count, &count, count + 1));
+	return true;
+}
+
+/* Give back a slot ctlite_table_evict() handed over and nobody used */
+static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins)
+{
+	if (ins->have_slot) {
+		atomic_dec(&table->count);
+		ins->have_slot = false;
+	}
+}
+
 /**
  * ctlite_table_insert() - find or create a flow's entry
  * @table: the table
  * @key: canonical key
  * @hash: ctlite_table_hash(@table, @key)
- * @flags: CTLITE_F_* for a new entry
- * @deadline: expiry (jiffies) for a new entry
- * @created: set to whether a new entry was made
+ * @ins: the new entry's state and the time; filled with what happened
  *
  * If another CPU inserted the same flow first, its entry is returned: a
- * flow never gets two entries.  The limit is exact: a slot is taken from
- * @table->count only under the bucket lock, once the flow is known to be
- * missing, so neither a lost race nor a duplicate ever holds one.
+ * flow never gets two entries.  Expired entries of the chain are deleted
+ * on the way and counted in @ins->reaped.  The limit is exact: a slot is
+ * taken from @table->count only under the bucket lock, once the flow is
+ * known to be missing, so neither a lost race nor a duplicate ever holds
+ * one.  With @ins->have_slot (a slot handed over by ctlite_table_evict())
+ * the insert cannot find the table full; the slot is used or given back,
+ * and @ins->have_slot is false on return.
  *
  * Call with RCU read lock (the returned entry is protected by it).
  *
@@ -396,85 +592,257 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
  */
 struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
-					 u8 flags, u32 deadline, bool *created)
+					 struct ctlite_insert *ins)
 {
 	unsigned int bucket = ctlite_table_bucket(table, hash);
-	unsigned int addr_len = key_addr_len(key), searched = 0;
+	unsigned int addr_len = key_addr_len(key);
 	spinlock_t *lock = bucket_lock(table, bucket);
 	struct ctlite_entry *e, *found;
 
-	*created = false;
+	ins->created = false;
 	/* Full: do not allocate for nothing (a flood meets this path) */
-	if (atomic_read(&table->count) >= READ_ONCE(table->max)) {
-		found = chain_find(table, bucket, key, &searched);
-		return found ?: ERR_PTR(-ENOSPC);
+	if (!ins->have_slot &&
+	    atomic_read(&table->count) >= READ_ONCE(table->max)) {
+		spin_lock_bh(lock);
+		found = chain_find_reap(table, bucket, key, ins);
+		spin_unlock_bh(lock);
+		if (found || !ins->reaped)
+			return found ?: ERR_PTR(-ENOSPC);
+		/* reaping made room: go on */
 	}
 	e = ctlite_entry_alloc(key->family, GFP_ATOMIC);
-	if (!e)
+	if (!e) {
+		release_slot(table, ins);
 		return ERR_PTR(-ENOMEM);
+	}
 	e->net_id = key->net_id;
 	e->proto = key->proto;
-	e->flags = flags;
-	e->deadline = deadline;
+	e->state = ins->state;
+	e->flags = ins->flags;
+	e->deadline = ins->deadline;
+	e->next_seq[0] = ins->next_seq[0];
+	e->next_seq[1] = ins->next_seq[1];
 	e->port[0] = key->port[0];
 	e->port[1] = key->port[1];
 	memcpy(&e->addr, &key->addr, 2 * addr_len);
 
 	spin_lock_bh(lock);
-	found = chain_find(table, bucket, key, &searched);
+	found = chain_find_reap(table, bucket, key, ins);
 	if (!found) {
-		if (atomic_inc_return(&table->count) <= READ_ONCE(table->max)) {
+		if (ins->have_slot || count_take_slot(table)) {
+			ins->have_slot = false;
 			hlist_nulls_add_head_rcu(&e->node, &table->buckets[bucket]);
-			*created = true;
+			if (!(e->flags & CTLITE_F_ASSURED))
+				mark_unassured(table, bucket);
+			ins->created = true;
 		} else {
-			atomic_dec(&table->count);
 			found = ERR_PTR(-ENOSPC);
 		}
 	}
 	spin_unlock_bh(lock);
 
-	if (*created)
+	if (ins->created)
 		return e;
 	/* lost the race, or no room: nobody saw @e */
+	release_slot(table, ins);
 	ctlite_entry_free(e);
 	return found;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_insert);
 
-static void entry_free_rcu(struct rcu_head *head)
-{
-	ctlite_entry_free(container_of(head, struct ctlite_entry, rcu));
-}
-
-/* Unhash and free after a grace period.  Call with the bucket lock held. */
-static void entry_unlink(struct ctlite_table *table, struct ctlite_entry *e,
-			 spinlock_t *lock)
-{
-	lockdep_assert_held(lock);
-	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
-	hlist_nulls_del_init_rcu(&e->node);
-	atomic_dec(&table->count);
-	call_rcu(&e->rcu, entry_free_rcu);
-}
-
 /**
  * ctlite_table_delete() - remove an entry, if no one else removed it first
  * @table: the table
  * @entry: an entry found under RCU read lock, which the caller still holds
+ *
+ * Return: true if this call removed it.
  */
-void ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
+bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
 {
 	struct ctlite_key key;
+	unsigned int bucket;
 	spinlock_t *lock;	/* the entry's bucket lock */
+	bool removed = false;
 
 	ctlite_entry_key(entry, &key);
-	lock = ctlite_table_lock(table, ctlite_table_hash(table, &key));
+	bucket = ctlite_table_bucket(table, ctlite_table_hash(table, &key));
+	lock = bucket_lock(table, bucket);
 	spin_lock_bh(lock);
-	if (!hlist_nulls_unhashed(&entry->node))
-		entry_unlink(table, entry, lock);
+	if (!hlist_nulls_unhashed(&entry->node)) {
+		unlink_entry(table, entry, bucket, 0);
+		removed = true;
+	}
 	spin_unlock_bh(lock);
+	return removed;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete);
+
+/**
+ * ctlite_table_assured() - note that an entry just became ASSURED
+ * @table: the table
+ * @hash: the entry's ctlite_table_hash()
+ *
+ * Takes the entry's bucket out of the unassured index when nothing in it
+ * is left unassured, so early drop does not visit it for nothing.  Call
+ * with the bucket lock held.
+ */
+void ctlite_table_assured(struct ctlite_table *table, u32 hash)
+{
+	unsigned int bucket = ctlite_table_bucket(table, hash);
+
+	if (!bucket_has_unassured(table, bucket))
+		clear_unassured(table, bucket);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_assured);
+
+enum {
+	/* early drop: candidate buckets locked and walked per new flow ... */
+	EVICT_BUCKETS = 8,
+	/* ... and summary words read to find them (each covers 4096 buckets) */
+	EVICT_SUMMARY_WORDS = 64,
+};
+
+/**
+ * ctlite_table_evict() - make room for a new flow in a full table
+ * @table: the table
+ * @hash: the new flow's hash; the search starts at its bucket
+ * @now: the time
+ * @searched: incremented by the number of entries compared
+ *
+ * Deletes one entry: an expired one if a candidate bucket holds one, else
+ * one that is not ASSURED (half-open TCP, unanswered UDP).  ASSURED
+ * entries are never taken.  Candidates come from the unassured index, so a
+ * victim is found however sparse the table is, in bounded work: at most
+ * EVICT_BUCKETS chains walked and EVICT_SUMMARY_WORDS index words read.
+ * Any namespace's entry may go: the table, and its limit, are shared.
+ *
+ * The victim's slot in @table->count is not given back but handed to the
+ * caller, for its insert (struct ctlite_insert's @have_slot): another CPU
+ * cannot take the room made for this flow.
+ *
+ * Call with RCU read lock.
+ *
+ * Return: what was deleted (the caller then owns a slot), or
+ * CTLITE_EVICT_NONE.
+ */
+enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
+				     u32 now, unsigned int *searched)
+{
+	unsigned int budget = EVICT_SUMMARY_WORDS, tries, bucket;
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e, *victim;
+	enum ctlite_evict what;
+
+	bucket = ctlite_table_bucket(table, hash);
+	for (tries = 0; tries < EVICT_BUCKETS; tries++) {
+		spinlock_t *lock;	/* the candidate bucket's */
+
+		bucket = next_unassured(table, bucket, &budget);
+		if (bucket >= table->size)
+			break;
+		lock = bucket_lock(table, bucket);
+		victim = NULL;
+		what = CTLITE_EVICT_NONE;
+		spin_lock_bh(lock);
+		hlist_nulls_for_each_entry(e, n, &table->buckets[bucket], node) {
+			(*searched)++;
+			if (ctlite_entry_expired(e, now)) {
+				victim = e;
+				what = CTLITE_EVICT_EXPIRED;
+				break;
+			}
+			if (!victim && !(e->flags & CTLITE_F_ASSURED)) {
+				victim = e;
+				what = CTLITE_EVICT_UNASSURED;
+			}
+		}
+		if (victim)
+			unlink_entry(table, victim, bucket, UNLINK_KEEP_SLOT);
+		else
+			clear_unassured(table, bucket);
+		spin_unlock_bh(lock);
+		if (victim)
+			return what;
+		if (++bucket >= table->size)
+			bucket = 0;
+	}
+	return CTLITE_EVICT_NONE;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_evict);
+
+/* GC: look at the clock, and let others run, every this many buckets */
+#define GC_CLOCK_EVERY	32
+
+/* Free one bucket's expired entries; note what is left */
+static void gc_bucket(struct ctlite_table *table, unsigned int bucket,
+		      struct ctlite_gc_run *run)
+{
+	spinlock_t *lock = bucket_lock(table, bucket);
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e;
+	bool unassured = false;
+
+	/* nothing to free and no index bit to clear: no lock needed */
+	if (hlist_nulls_empty(&table->buckets[bucket]) &&
+	    !test_bit(bucket, table->unassured))
+		return;
+
+	spin_lock_bh(lock);
+	hlist_nulls_for_each_entry_safe(e, n, &table->buckets[bucket], node) {
+		run->scanned++;
+		if (ctlite_entry_expired(e, run->now)) {
+			unlink_entry(table, e, bucket, UNLINK_NO_INDEX);
+			run->expired++;
+			continue;
+		}
+		run->soonest = min(run->soonest, e->deadline - run->now);
+		if (!(e->flags & CTLITE_F_ASSURED))
+			unassured = true;
+	}
+	if (!unassured)
+		clear_unassured(table, bucket);
+	spin_unlock_bh(lock);
+}
+
+/**
+ * ctlite_table_gc() - free expired entries in a slice of buckets
+ * @table: the table
+ * @run: where to start, the time and the budget; filled with the results
+ *
+ * Visits buckets from @run->next_bucket until the end of the table or the
+ * bucket where the entry or time budget ran out, holding each bucket's
+ * lock only while walking it and rescheduling between buckets.  Also
+ * clears stale bits of the early-drop index.  Sleeps.
+ */
+void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
+{
+	unsigned int bucket = run->next_bucket;
+	u64 start = ktime_get_ns();
+
+	run->scanned = 0;
+	run->expired = 0;
+	run->buckets = 0;
+	run->soonest = U32_MAX;
+	run->pass_done = false;
+	while (bucket < table->size) {
+		gc_bucket(table, bucket, run);
+		bucket++;
+		run->buckets++;
+		if (run->scanned >= run->budget_entries)
+			break;
+		if (!(run->buckets % GC_CLOCK_EVERY)) {
+			cond_resched();
+			if (ktime_get_ns() - start >= run->budget_ns)
+				break;
+		}
+	}
+	if (bucket >= table->size) {
+		bucket = 0;
+		run->pass_done = true;
+	}
+	run->next_bucket = bucket;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_gc);
 
 /*
  * Visit every bucket, and in each every entry of @net_id (all when 0),
@@ -496,7 +864,7 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 				continue;
 			seen++;
 			if (unlink)
-				entry_unlink(table, e, lock);
+				unlink_entry(table, e, i, 0);
 		}
 		spin_unlock_bh(lock);
 		cond_resched();
@@ -547,10 +915,15 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	if (!table)
 		return NULL;
 	table->buckets = kvmalloc_array(size, sizeof(*table->buckets), GFP_KERNEL);
-	if (!table->buckets) {
-		kvfree(table);
-		return NULL;
-	}
+	if (!table->buckets)
+		goto err_buckets;
+	table->unassured = kvcalloc(BITS_TO_LONGS(size), sizeof(long), GFP_KERNEL);
+	if (!table->unassured)
+		goto err_unassured;
+	table->unassured_any = kvcalloc(BITS_TO_LONGS(BITS_TO_LONGS(size)),
+					sizeof(long), GFP_KERNEL);
+	if (!table->unassured_any)
+		goto err_unassured_any;
 	for (i = 0; i < size; i++)
 		INIT_HLIST_NULLS_HEAD(&table->buckets[i], i);
 	for (i = 0; i < CTLITE_LOCKS; i++)
@@ -560,6 +933,14 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	atomic_set(&table->count, 0);
 	get_random_bytes(&table->key, sizeof(table->key));
 	return table;
+
+err_unassured_any:
+	kvfree(table->unassured);
+err_unassured:
+	kvfree(table->buckets);
+err_buckets:
+	kvfree(table);
+	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
 
@@ -576,6 +957,8 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	unsigned int freed = table_walk(table, 0, true);
 
 	rcu_barrier();
+	kvfree(table->unassured_any);
+	kvfree(table->unassured);
 	kvfree(table->buckets);
 	kvfree(table);
 	return freed;

@@ -15,13 +15,17 @@
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/tcp.h>
 #include <kunit/visibility.h>
 
 #include <ctlite/ctlite.h>
 
-/* Ports, or the echo id twice, of the L4 header at @thoff */
+/*
+ * Ports, or the echo id twice, of the L4 header at @thoff; for TCP also
+ * what the state machine reads
+ */
 static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
-				  struct ctlite_key *key)
+				  struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
 	union {
 		struct tcphdr tcp;
@@ -41,6 +45,9 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 			return CTLITE_PARSE_INVALID;
 		key->port[0] = th->source;
 		key->port[1] = th->dest;
+		pkt->tcp_flags = tcp_flag_byte(th);
+		pkt->seq = ntohl(th->seq);
+		pkt->ack = ntohl(th->ack_seq);
 		return CTLITE_PARSE_OK;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
@@ -78,7 +85,7 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 }
 
 static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
-				    struct ctlite_key *key)
+				    struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct iphdr *iph;
@@ -93,11 +100,11 @@ static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
 	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
 	key->addr.ip[0] = iph->saddr;
 	key->addr.ip[1] = iph->daddr;
-	return parse_l4(skb, nhoff + iph->ihl * 4, key);
+	return parse_l4(skb, nhoff + iph->ihl * 4, key, pkt);
 }
 
 static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
-				    struct ctlite_key *key)
+				    struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct ipv6hdr *ip6h;
@@ -118,7 +125,7 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
 	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
 	key->addr.ip6[0] = ip6h->saddr;
 	key->addr.ip6[1] = ip6h->daddr;
-	return parse_l4(skb, thoff, key);
+	return parse_l4(skb, thoff, key, pkt);
 }
 
 /**
@@ -127,24 +134,26 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
  * @family: NFPROTO_IPV4 or NFPROTO_IPV6 (the hook's family)
  * @net_id: the packet's network namespace (net->ns.inum)
  * @key: filled in when the packet is trackable
- * @src_is_1: set when the packet's source is the key's endpoint 1
+ * @pkt: filled in with the direction and, for TCP, flags and sequence
+ *	 numbers when the packet is trackable
  *
- * Return: CTLITE_PARSE_OK with @key and @src_is_1 set; CTLITE_PARSE_INVALID
+ * Return: CTLITE_PARSE_OK with @key and @pkt set; CTLITE_PARSE_INVALID
  * for a malformed packet; CTLITE_PARSE_IGNORE for one that is not a flow of
  * its own (a non-first fragment, an ICMP error or other non-echo ICMP).
  */
 enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 				   u32 net_id, struct ctlite_key *key,
-				   bool *src_is_1)
+				   struct ctlite_pkt *pkt)
 {
 	enum ctlite_parse ret;
 
+	memset(pkt, 0, sizeof(*pkt));
 	if (family == NFPROTO_IPV4)
-		ret = parse_ipv4(skb, net_id, key);
+		ret = parse_ipv4(skb, net_id, key, pkt);
 	else
-		ret = parse_ipv6(skb, net_id, key);
+		ret = parse_ipv6(skb, net_id, key, pkt);
 	if (ret == CTLITE_PARSE_OK)
-		*src_is_1 = ctlite_key_canonicalize(key);
+		pkt->src_is_1 = ctlite_key_canonicalize(key);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_parse_skb);

@@ -40,14 +40,84 @@ struct ctlite_stats {
 	u32 count[CTLITE_STAT_NUM];
 };
 
+/* TCP states: nf_conntrack's names, in its order */
+enum ctlite_tcp_state {
+	CTLITE_TCP_NONE,
+	CTLITE_TCP_SYN_SENT,
+	CTLITE_TCP_SYN_RECV,
+	CTLITE_TCP_ESTABLISHED,
+	CTLITE_TCP_FIN_WAIT,
+	CTLITE_TCP_CLOSE_WAIT,
+	CTLITE_TCP_LAST_ACK,
+	CTLITE_TCP_TIME_WAIT,
+	CTLITE_TCP_CLOSE,
+	CTLITE_TCP_NUM
+};
+
+/* Timeouts, in net.ctlite's order; TCP's follow the states above */
+enum ctlite_timeout {
+	CTLITE_TO_TCP_SYN_SENT,
+	CTLITE_TO_TCP_SYN_RECV,
+	CTLITE_TO_TCP_ESTABLISHED,
+	CTLITE_TO_TCP_FIN_WAIT,
+	CTLITE_TO_TCP_CLOSE_WAIT,
+	CTLITE_TO_TCP_LAST_ACK,
+	CTLITE_TO_TCP_TIME_WAIT,
+	CTLITE_TO_TCP_CLOSE,
+	CTLITE_TO_UDP,
+	CTLITE_TO_UDP_STREAM,
+	CTLITE_TO_ICMP,
+	CTLITE_TO_GENERIC,
+	CTLITE_TO_NUM
+};
+
+/* Longest timeout, seconds: deadlines are compared as signed 32-bit jiffies */
+#define CTLITE_TIMEOUT_MAX	2000000U
+/* adaptive_start and adaptive_end: percent of max */
+#define CTLITE_ADAPTIVE_MAX	1000U
+
+/**
+ * struct ctlite_conf - one namespace's lifetimes and switches (net.ctlite)
+ * @timeout: seconds, by enum ctlite_timeout
+ * @early_drop: when full, evict an entry that is not ASSURED
+ * @rst_evict: an in-window TCP RST deletes its entry at once
+ * @adaptive_start: percent of max where timeouts start shrinking (0: off)
+ * @adaptive_end: percent of max where they reach zero (0: off)
+ *
+ * Written by sysctl, read with READ_ONCE() by the packet path.
+ */
+struct ctlite_conf {
+	unsigned int timeout[CTLITE_TO_NUM];
+	unsigned int early_drop;
+	unsigned int rst_evict;
+	unsigned int adaptive_start;
+	unsigned int adaptive_end;
+};
+
 /**
  * struct ctlite_net - ctlite's state in one network namespace
  * @stats: per-CPU counters
+ * @conf: timeouts and switches
  * @sysctl: the net.ctlite sysctl table registration
  */
 struct ctlite_net {
 	struct ctlite_stats __percpu *stats;
+	struct ctlite_conf conf;
 	struct ctl_table_header *sysctl;
+};
+
+/**
+ * struct ctlite_pkt - what the lifetime logic needs of a packet
+ * @src_is_1: the packet comes from the key's endpoint 1
+ * @tcp_flags: TCP: the flag byte (TCPHDR_*)
+ * @seq: TCP: sequence number
+ * @ack: TCP: acknowledgment number
+ */
+struct ctlite_pkt {
+	bool src_is_1;
+	u8 tcp_flags;
+	u32 seq;
+	u32 ack;
 };
 
 struct ctlite_net *ctlite_pernet(const struct net *net);
@@ -72,7 +142,23 @@ enum ctlite_parse {
 
 enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 				   u32 net_id, struct ctlite_key *key,
-				   bool *src_is_1);
+				   struct ctlite_pkt *pkt);
+
+/* track.c */
+void ctlite_conf_init(struct ctlite_conf *conf);
+u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
+			  unsigned int start, unsigned int end);
+unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
+			  const struct ctlite_key *key,
+			  const struct ctlite_pkt *pkt, u32 now);
+const char *ctlite_tcp_state_name(u8 state);
+
+/* gc.c: a run's budget, in entries seen and in time */
+#define CTLITE_GC_RUN_ENTRIES	8192
+#define CTLITE_GC_RUN_NS	(2 * NSEC_PER_MSEC)	/* nf_conntrack: 10 ms */
+
+void ctlite_gc_start(void);
+void ctlite_gc_stop(void);
 
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);

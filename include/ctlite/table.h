@@ -43,8 +43,9 @@ struct ctlite_key {
  * around the state to use every byte.
  *
  * The key fields never change once the entry is hashed.  @state and @flags
- * change under the entry's bucket lock; @deadline is refreshed by any
- * packet without a lock (a racing refresh writes an equally good value).
+ * change under the entry's bucket lock.  @deadline, and @next_seq of an
+ * established TCP flow, are refreshed by any packet without a lock: a
+ * racing refresh writes an equally good value.
  */
 struct ctlite_entry {
 	struct hlist_nulls_node node;	/* bucket chain, walked under RCU */
@@ -56,19 +57,45 @@ struct ctlite_entry {
 	u8 flags;			/* CTLITE_F_* */
 	__be16 port[2];			/* key */
 	u32 deadline;			/* expiry in jiffies (32-bit) */
-	u32 last_ack[2];		/* per endpoint, for RST checks */
+	u32 next_seq[2];		/* TCP: per endpoint, see below */
 	union {
 		__be32 ip[2];
 		struct in6_addr ip6[2];
 	} addr;				/* key; must be last */
 };
 
+/*
+ * @next_seq[i] is the sequence number endpoint i is expected to send next:
+ * the last acknowledgment the other endpoint sent (or i's SYN + 1 before
+ * that).  It is what RST checks measure against; valid once
+ * CTLITE_F_SEQ(i) is set.
+ */
+
 /* @flags */
 enum {
 	CTLITE_F_OPENER1 = 1 << 0,	/* endpoint 1 sent the first packet */
 	CTLITE_F_REPLIED = 1 << 1,	/* the other endpoint has answered */
 	CTLITE_F_ASSURED = 1 << 2,	/* seen both ways (TCP: handshake) */
+	CTLITE_F_SEQ0 = 1 << 3,		/* @next_seq[0] is known */
+	CTLITE_F_SEQ1 = 1 << 4,		/* @next_seq[1] is known */
 };
+
+#define CTLITE_F_SEQ(i)		(CTLITE_F_SEQ0 << (i))
+
+/**
+ * ctlite_entry_expired() - whether an entry's deadline has come
+ * @e: the entry
+ * @now: the time, in jiffies (32-bit)
+ *
+ * An entry lives while @now is before its deadline and is dead from the
+ * deadline on, as nf_conntrack's nf_ct_is_expired().
+ *
+ * Return: true when expired.
+ */
+static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
+{
+	return (s32)(READ_ONCE(e->deadline) - now) <= 0;
+}
 
 /* Largest IPv4 entry we accept: one cache line on x86-64 */
 #define CTLITE_ENTRY4_BUDGET	64
@@ -89,6 +116,11 @@ enum {
  * @max: most entries; written by sysctl, read with READ_ONCE()
  * @count: entries now hashed, all netns together
  * @key: siphash key, random per table
+ * @unassured: one bit per bucket, set while the bucket may hold an entry
+ *	       that is not ASSURED; set on insert, cleared only under the
+ *	       bucket's lock by a walk that found none (early drop's index)
+ * @unassured_any: one bit per word of @unassured, set while that word may
+ *		   be non-zero
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
  */
 struct ctlite_table {
@@ -97,7 +129,65 @@ struct ctlite_table {
 	unsigned int max;
 	atomic_t count;
 	siphash_key_t key;
+	unsigned long *unassured;
+	unsigned long *unassured_any;
 	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
+};
+
+/**
+ * struct ctlite_insert - what ctlite_table_insert() needs and tells
+ * @state: protocol state of a new entry
+ * @flags: CTLITE_F_* of a new entry
+ * @deadline: expiry (jiffies) of a new entry
+ * @next_seq: TCP sequence numbers of a new entry
+ * @now: the time; expired entries met on the way are reaped
+ * @have_slot: in: the caller owns a count slot from ctlite_table_evict();
+ *	       out: false (the slot was used or given back)
+ * @created: out: a new entry was made
+ * @reaped: out: expired entries deleted on the way
+ * @searched: out: entries compared
+ */
+struct ctlite_insert {
+	u8 state;
+	u8 flags;
+	u32 deadline;
+	u32 next_seq[2];
+	u32 now;
+	bool have_slot;
+	bool created;
+	unsigned int reaped;
+	unsigned int searched;
+};
+
+/* What ctlite_table_evict() took to make room */
+enum ctlite_evict {
+	CTLITE_EVICT_NONE,	/* nothing could go */
+	CTLITE_EVICT_EXPIRED,	/* an entry past its deadline */
+	CTLITE_EVICT_UNASSURED,	/* a live entry that was not ASSURED */
+};
+
+/**
+ * struct ctlite_gc_run - one slice of a garbage collection pass
+ * @next_bucket: in: where to start; out: where the next run starts
+ * @now: the time expiry is judged against
+ * @budget_entries: stop after the bucket where this many were examined
+ * @budget_ns: stop after the bucket where this much time has gone
+ * @scanned: out: entries examined
+ * @expired: out: entries freed
+ * @buckets: out: buckets visited
+ * @soonest: out: fewest jiffies until a live entry seen expires (U32_MAX: none)
+ * @pass_done: out: the run reached the last bucket (@next_bucket is 0)
+ */
+struct ctlite_gc_run {
+	unsigned int next_bucket;
+	u32 now;
+	unsigned int budget_entries;
+	u64 budget_ns;
+	unsigned int scanned;
+	unsigned int expired;
+	unsigned int buckets;
+	u32 soonest;
+	bool pass_done;
 };
 
 /**
@@ -134,9 +224,15 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 					 unsigned int *searched);
 struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
-					 u8 flags, u32 deadline, bool *created);
-void ctlite_table_delete(struct ctlite_table *table,
+					 struct ctlite_insert *ins);
+bool ctlite_table_delete(struct ctlite_table *table,
 			 struct ctlite_entry *entry);
+void ctlite_table_unlink(struct ctlite_table *table, struct ctlite_entry *entry,
+			 u32 hash);
+void ctlite_table_assured(struct ctlite_table *table, u32 hash);
+enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
+				     u32 now, unsigned int *searched);
+void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id);
 spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash);

@@ -50,13 +50,15 @@ static struct ctlite_table *test_table(struct kunit *test, unsigned int size,
 static struct ctlite_entry *insert(struct ctlite_table *t,
 				   const struct ctlite_key *k, bool *created)
 {
+	/* time stands at 0 and entries live long: nothing expires here */
+	struct ctlite_insert ins = { .deadline = 1U << 30 };
 	struct ctlite_entry *e;
-	bool dummy;
 
 	rcu_read_lock();
-	e = ctlite_table_insert(t, k, ctlite_table_hash(t, k), 0, 0,
-				created ?: &dummy);
+	e = ctlite_table_insert(t, k, ctlite_table_hash(t, k), &ins);
 	rcu_read_unlock();
+	if (created)
+		*created = ins.created;
 	return e;
 }
 

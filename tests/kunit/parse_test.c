@@ -14,6 +14,7 @@
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/tcp.h>
 
 #include <ctlite/ctlite.h>
 
@@ -36,8 +37,10 @@ static enum ctlite_parse parse(struct kunit *test, u8 family, const void *data,
 			       bool *src_is_1)
 {
 	struct sk_buff *skb = packet(test, data, len);
-	enum ctlite_parse ret = ctlite_parse_skb(skb, family, NET, key, src_is_1);
+	struct ctlite_pkt pkt;
+	enum ctlite_parse ret = ctlite_parse_skb(skb, family, NET, key, &pkt);
 
+	*src_is_1 = pkt.src_is_1;
 	kfree_skb(skb);
 	return ret;
 }
@@ -81,6 +84,27 @@ static void tcp_packet_gives_canonical_key(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 80);
 	KUNIT_EXPECT_EQ(test, ntohl(key.addr.ip[1]), 0x0a000002U);
 	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 40000);
+}
+
+static void tcp_flags_and_sequence_numbers_are_read(struct kunit *test)
+{
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+	struct sk_buff *skb;
+	struct v4_tcp p;
+
+	v4_tcp_packet(&p, 0x0a000001, 80, 0x0a000002, 40000);
+	p.tcp.ack = 1;
+	p.tcp.seq = htonl(0xfffffff0);
+	p.tcp.ack_seq = htonl(12345);
+	skb = packet(test, &p, sizeof(p));
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			ctlite_parse_skb(skb, NFPROTO_IPV4, NET, &key, &pkt));
+	kfree_skb(skb);
+	KUNIT_EXPECT_FALSE(test, pkt.src_is_1);
+	KUNIT_EXPECT_EQ(test, pkt.tcp_flags, (u8)(TCPHDR_SYN | TCPHDR_ACK));
+	KUNIT_EXPECT_EQ(test, pkt.seq, 0xfffffff0U);
+	KUNIT_EXPECT_EQ(test, pkt.ack, 12345U);
 }
 
 static void truncated_and_bad_headers_are_invalid(struct kunit *test)
@@ -228,6 +252,7 @@ static void other_protocols_are_tracked_by_address_pair(struct kunit *test)
 
 static struct kunit_case parse_cases[] = {
 	KUNIT_CASE(tcp_packet_gives_canonical_key),
+	KUNIT_CASE(tcp_flags_and_sequence_numbers_are_read),
 	KUNIT_CASE(truncated_and_bad_headers_are_invalid),
 	KUNIT_CASE(fragments_after_the_first_are_ignored),
 	KUNIT_CASE(icmp_echo_is_tracked_by_id_and_errors_ignored),

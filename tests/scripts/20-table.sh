@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 N='[0-9]+'
+CLOSING='(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT)'
 
 tcp_connection_shows_in_both_namespaces() {
 	ctlite_load
@@ -15,7 +16,8 @@ tcp_connection_shows_in_both_namespaces() {
 	peer_b tcp-server 10.99.0.2 8080 &
 	wait_listen ct-b tcp 8080
 	peer_a tcp-connect 10.99.0.2 8080 40001
-	local line="^ipv4 +2 tcp +6 $N ESTABLISHED src=10.99.0.1 dst=10.99.0.2 sport=40001 dport=8080 \[ASSURED\] *$"
+	# closed by the client: somewhere between FIN_WAIT and TIME_WAIT
+	local line="^ipv4 +2 tcp +6 $N $CLOSING src=10.99.0.1 dst=10.99.0.2 sport=40001 dport=8080 \[ASSURED\] *$"
 	expect_entry ct-a "$line"
 	expect_entry ct-b "$line"
 	# one entry serves both directions
@@ -46,8 +48,8 @@ ipv6_tcp_connection_shows_up() {
 	peer_b tcp-server fd99::2 8080 &
 	wait_listen ct-b tcp 8080
 	peer_a tcp-connect fd99::2 8080 40002
-	expect_entry ct-a "^ipv6 +10 tcp +6 $N ESTABLISHED src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
-	expect_entry ct-b "^ipv6 +10 tcp +6 $N ESTABLISHED src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
+	expect_entry ct-a "^ipv6 +10 tcp +6 $N $CLOSING src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
+	expect_entry ct-b "^ipv6 +10 tcp +6 $N $CLOSING src=fd99::1 dst=fd99::2 sport=40002 dport=8080 \[ASSURED\] *$"
 }
 
 unreplied_flow_is_marked_unreplied() {
@@ -62,6 +64,8 @@ full_table_drops_new_flows_and_keeps_established() {
 	# every flow between the namespaces costs one entry in each
 	ctlite_load hashsize=16 max=10
 	netns_pair
+	# unanswered flows would be early-dropped to admit new ones
+	ct_sysctl_pair early_drop 0
 	peer_b tcp-server 10.99.0.2 8080 &
 	wait_listen ct-b tcp 8080
 	coproc SESSION { peer_a tcp-session 10.99.0.2 8080; }

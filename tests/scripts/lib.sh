@@ -2,8 +2,9 @@
 #
 # Sourced by the guest test scripts.  A script defines one function per
 # scenario and ends with `run_tests name...`; each scenario runs in its own
-# subshell under `set -e`, and prints "ok - name" or "not ok - name" with
-# its output as diagnostics.  Scripts run as root inside the test guest,
+# subshell under `set -e`, and prints "ok - name" (with the lines it wrote
+# starting "# ", the figures it measured) or "not ok - name" with its whole
+# output as diagnostics.  Scripts run as root inside the test guest,
 # where $CTLITE_MODS holds the built modules.
 set -euo pipefail
 
@@ -42,6 +43,8 @@ run_tests() {
 		ctlite_unload >/dev/null 2>&1 || true
 		if [ "$rc" = 0 ]; then
 			echo "ok - $t"
+			# figures a scenario reports, as TAP comments
+			sed -n 's/^# /  # /p' "$out"
 		else
 			echo "not ok - $t"
 			sed 's/^/  /' "$out"
@@ -136,4 +139,16 @@ ct_stat() {
 		while read -r -a row; do sum=$((sum + 16#${row[$c]})); done
 	} < <(${ns:+ip netns exec "$ns"} cat /proc/net/stat/ctlite)
 	echo "$sum"
+}
+
+# Set net.ctlite.NAME=VALUE in both namespaces of the pair: timeouts and
+# switches are per namespace, and every flow between them is tracked in each
+ct_sysctl_pair() {
+	in_a sysctl -qw "net.ctlite.$1=$2"
+	in_b sysctl -qw "net.ctlite.$1=$2"
+}
+
+# Entries of ct-a and ct-b together
+ct_count_pair() {
+	echo $(( $(in_a sysctl -n net.ctlite.count) + $(in_b sysctl -n net.ctlite.count) ))
 }

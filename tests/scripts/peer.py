@@ -6,6 +6,11 @@
   peer.py tcp-session ADDR PORT         connect, then for each stdin line
                                         send it, print the echo ("" on error)
   peer.py tcp-connect ADDR PORT [SPORT] connect, exchange one line, close
+  peer.py tcp-rst ADDR PORT [SPORT]     the same, but close with an RST
+                                        (SO_LINGER 0)
+  peer.py syn-flood ADDR PORT N SEED    N SYNs from random 10.99.0.10-250
+                                        sources and ports (IPv4, raw
+                                        socket), reproducible by SEED
   peer.py udp-server ADDR PORT          echo datagrams, for 120 s
   peer.py udp-send ADDR PORT N [SPORT]  N datagrams from N source ports
                                         (from SPORT on), no waiting
@@ -13,7 +18,9 @@
 
 Exit status 0 on success; a failed connect prints why and exits 1.
 """
+import random
 import socket
+import struct
 import sys
 import time
 
@@ -80,6 +87,46 @@ def tcp_connect(addr, port, sport=0):
     return ok
 
 
+def tcp_rst(addr, port, sport=0):
+    s = connect(addr, port, sport)
+    s.sendall(b"hello\n")
+    ok = s.recv(100) == b"hello\n"
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    return ok
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+def syn_flood(addr, port, n, seed):
+    """Half-open connections whose answers go nowhere: the sources are
+    addresses no host has, so the SYN-ACKs die in ARP and no RST comes."""
+    rnd = random.Random(seed)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    dst = socket.inet_aton(addr)
+    for _ in range(n):
+        src = socket.inet_aton("10.99.0.%d" % rnd.randint(10, 250))
+        sport, seq = rnd.randint(1024, 65535), rnd.getrandbits(32)
+        tcp = struct.pack("!HHIIBBHHH", sport, port, seq, 0, 5 << 4, 0x02,
+                          65535, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+        # the kernel fills in the IP checksum, id and total length
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64,
+                         socket.IPPROTO_TCP, 0, src, dst)
+        try:
+            s.sendto(ip + tcp, (addr, 0))
+        except OSError:
+            pass  # dropped by a full table: what some tests want
+
+
 def udp_server(addr, port):
     s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.bind((addr, port))
@@ -122,6 +169,10 @@ def main(argv):
             tcp_session(addr, port)
         elif mode == "tcp-connect":
             return 0 if tcp_connect(addr, port, *rest) else 1
+        elif mode == "tcp-rst":
+            return 0 if tcp_rst(addr, port, *rest) else 1
+        elif mode == "syn-flood":
+            syn_flood(addr, port, *rest)
         elif mode == "udp-server":
             udp_server(addr, port)
         elif mode == "udp-send":

@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry lifetimes seen from user space: an RST ends a connection's entries
+# at once; a FIN close goes through TIME_WAIT and expires; a flood of
+# half-open connections cannot lock new connections out while early drop
+# is on, and does when it is off; the GC empties the table on time; every
+# lifetime sysctl is range-checked.
+. "$(dirname "$0")/lib.sh"
+
+N='[0-9]+'
+
+# Wait up to $2 seconds until "$1" (a shell condition) holds; print seconds taken
+wait_for() {
+	local cond=$1 limit=$2 start=$SECONDS
+	until eval "$cond"; do
+		[ $((SECONDS - start)) -lt "$limit" ] || return 1
+		sleep 0.2
+	done
+	echo $((SECONDS - start))
+}
+
+no_entry() { ! ct_lines "$1" "sport=$2 " >/dev/null; }
+
+rst_ends_the_connection_entry_at_once() {
+	ctlite_load
+	netns_pair
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	peer_a tcp-rst 10.99.0.2 8080 40100
+	# ct-a saw its RST leave; ct-b sees it come in through the veth
+	no_entry ct-a 40100 || die "ct-a still has: $(ct_lines ct-a 'sport=40100 ')"
+	wait_for "no_entry ct-b 40100" 2 >/dev/null ||
+		die "ct-b still has: $(ct_lines ct-b 'sport=40100 ')"
+	[ "$(ct_stat ct-a rst_evict)" -ge 1 ] || die "ct-a rst_evict is 0"
+	[ "$(ct_stat ct-b rst_evict)" -ge 1 ] || die "ct-b rst_evict is 0"
+}
+
+rst_with_rst_evict_off_leaves_close() {
+	ctlite_load
+	netns_pair
+	ct_sysctl_pair rst_evict 0
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	peer_a tcp-rst 10.99.0.2 8080 40101
+	expect_entry ct-a "^ipv4 +2 tcp +6 ([0-9]|10) CLOSE src=10.99.0.1 dst=10.99.0.2 sport=40101 dport=8080 \[ASSURED\] *$"
+	expect_eq "$(ct_stat ct-a rst_evict)" 0 "ct-a rst_evict"
+}
+
+fin_close_goes_through_time_wait_and_expires() {
+	ctlite_load
+	netns_pair
+	ct_sysctl_pair timeout_tcp_time_wait 2
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	peer_a tcp-connect 10.99.0.2 8080 40102
+	# the server closes its side on its next turn (within a second)
+	local line="" i
+	for i in $(seq 25); do
+		line=$(ct_lines ct-a 'TIME_WAIT .*sport=40102 ') && break
+		sleep 0.2
+	done
+	[ -n "$line" ] || die "no TIME_WAIT entry in ct-a: $(ct_lines ct-a 'sport=40102 ')"
+	grep -Eq "^ipv4 +2 tcp +6 [0-2] TIME_WAIT src=10.99.0.1 dst=10.99.0.2 sport=40102 dport=8080 \[ASSURED\] *$" <<<"$line" ||
+		die "TIME_WAIT entry: $line"
+	# 2 s of TIME_WAIT, at most 1 s more until the GC's next pass
+	local took
+	took=$(wait_for "no_entry ct-a 40102 && no_entry ct-b 40102" 6) ||
+		die "still there after 6 s: $(ct_lines ct-a 'sport=40102 ') / $(ct_lines ct-b 'sport=40102 ')"
+	echo "# TIME_WAIT entries gone ${took}s after TIME_WAIT was seen"
+	# nothing but the GC touched them: it counts in the initial namespace
+	[ "$(ct_stat '' expired)" -ge 2 ] || die "GC expired counter: $(ct_stat '' expired)"
+}
+
+# A SYN flood from sources that never answer, into a sparse table
+# (65536 buckets, 150 entries; nf_conntrack's 8-bucket scan finds little
+# there): N SYNs fill it with half-open entries in ct-a and ct-b.
+flood() {
+	peer_a syn-flood 10.99.0.2 8080 "$1" "$2"
+	expect_eq "$(ct_count_pair)" 150 "entries in ct-a + ct-b after the flood"
+}
+
+syn_flood_cannot_lock_out_new_connections() {
+	ctlite_load hashsize=65536 max=150
+	netns_pair
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	flood 200 1
+	expect_entry ct-a "^ipv4 +2 tcp +6 $N SYN_SENT src=10.99.0.$N dst=10.99.0.2 sport=$N dport=8080 \[UNREPLIED\] *$"
+	expect_entry ct-b "^ipv4 +2 tcp +6 $N SYN_RECV src=10.99.0.$N dst=10.99.0.2 sport=$N dport=8080 *$"
+	kmsg_mark
+	# the flood goes on while real clients connect
+	peer_a syn-flood 10.99.0.2 8080 150 2 &
+	local flooder=$! i
+	for i in 1 2 3; do
+		peer_a tcp-connect 10.99.0.2 8080 $((40110 + i)) ||
+			die "connection $i failed with early_drop=1"
+	done
+	wait "$flooder"
+	[ "$(ct_stat ct-a early_drop)" -gt 0 ] || die "ct-a early_drop is 0"
+	expect_eq "$(ct_stat ct-a drop)" 0 "ct-a drops"
+	expect_eq "$(ct_stat ct-b drop)" 0 "ct-b drops"
+	! ctlite_log | grep -q 'table full' || die "table full with early_drop=1: $(ctlite_log)"
+}
+
+syn_flood_locks_out_new_connections_without_early_drop() {
+	ctlite_load hashsize=65536 max=150
+	netns_pair
+	ct_sysctl_pair early_drop 0
+	peer_b tcp-server 10.99.0.2 8080 &
+	wait_listen ct-b tcp 8080
+	kmsg_mark
+	flood 200 1
+	! peer_a tcp-connect 10.99.0.2 8080 40120 2>/dev/null ||
+		die "a connection got through a full table with early_drop=0"
+	[ "$(ct_stat ct-a drop)" -gt 0 ] || die "ct-a drop counter is 0"
+	expect_eq "$(ct_stat ct-a early_drop)" 0 "ct-a early_drop"
+	ctlite_log | grep -qx 'ctlite: table full, dropping packet' ||
+		die "no table-full line; ctlite logged: $(ctlite_log)"
+	# turning early drop on is the fix, live
+	ct_sysctl_pair early_drop 1
+	peer_a tcp-connect 10.99.0.2 8080 40121 || die "still locked out with early_drop=1"
+}
+
+# Microseconds since the epoch, without a process
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+gc_empties_table_after_lowered_timeouts() {
+	ctlite_load
+	netns_pair
+	ct_sysctl_pair timeout_udp 4
+	local runs0 made sent empty
+	runs0=$(ct_stat '' gc_runs)
+	# nothing listens: 200 unanswered flows, each an entry in ct-a and ct-b
+	peer_a udp-send 10.99.0.2 9999 200 45000
+	sent=$(now_us)
+	made=$(ct_count_pair)
+	[ "$made" -ge 300 ] || die "only $made entries made"
+	# 4 s of life, at most 1 s more until the GC's next pass, and the pass
+	wait_for '[ "$(ct_count_pair)" = 0 ]' 8 >/dev/null ||
+		die "$(ct_count_pair) entries left 8 s later"
+	empty=$(now_us)
+	echo "# $made entries with a 4 s timeout: all gone $(( (empty - sent) / 1000 - 4000 )) ms after the last deadline at most (polling every ~0.5 s); GC runs meanwhile: $(( $(ct_stat '' gc_runs) - runs0 ))"
+	[ "$(ct_stat '' expired)" -ge "$made" ] || die "GC expired counter: $(ct_stat '' expired)"
+}
+
+# Bad writes are refused with EINVAL and change nothing; good ones land
+sysctl_refuses() {
+	local name=$1 keep=$2 bad cur
+	shift 2
+	for bad in "$@"; do
+		! echo "$bad" >"/proc/sys/net/ctlite/$name" 2>/dev/null || die "$name=$bad accepted"
+		read -r cur <"/proc/sys/net/ctlite/$name"
+		expect_eq "$cur" "$keep" "$name after writing '$bad'"
+	done
+}
+
+lifetime_sysctls_have_defaults_and_ranges() {
+	ctlite_load
+	local name want cur
+	for name in early_drop=1 rst_evict=1 adaptive_start=60 adaptive_end=120 \
+		    timeout_tcp_syn_sent=120 timeout_tcp_syn_recv=60 \
+		    timeout_tcp_established=432000 timeout_tcp_fin_wait=120 \
+		    timeout_tcp_close_wait=60 timeout_tcp_last_ack=30 \
+		    timeout_tcp_time_wait=120 timeout_tcp_close=10 timeout_udp=30 \
+		    timeout_udp_stream=120 timeout_icmp=30 timeout_generic=600; do
+		want=${name#*=}
+		name=${name%=*}
+		read -r cur <"/proc/sys/net/ctlite/$name"
+		expect_eq "$cur" "$want" "default $name"
+		case $name in
+		timeout_*)
+			sysctl_refuses "$name" "$want" 0 -1 2000001 4294967296 abc ''
+			echo 2000000 >"/proc/sys/net/ctlite/$name"
+			echo "$want" >"/proc/sys/net/ctlite/$name" ;;
+		early_drop|rst_evict)
+			sysctl_refuses "$name" "$want" 2 -1 abc ''
+			echo 0 >"/proc/sys/net/ctlite/$name"
+			echo "$want" >"/proc/sys/net/ctlite/$name" ;;
+		*)
+			sysctl_refuses "$name" "$want" 1001 -1 abc '' ;;
+		esac
+	done
+	# start must stay below end while both are on
+	sysctl_refuses adaptive_start 60 120 500
+	sysctl_refuses adaptive_end 120 60 10
+	echo 0 >/proc/sys/net/ctlite/adaptive_start
+	echo 10 >/proc/sys/net/ctlite/adaptive_end
+	sysctl_refuses adaptive_start 0 10 50
+	echo 5 >/proc/sys/net/ctlite/adaptive_start
+	# per namespace: a new one starts from the defaults, and its writes stay there
+	netns_pair
+	echo 7 >/proc/sys/net/ctlite/timeout_udp
+	expect_eq "$(in_a sysctl -n net.ctlite.timeout_udp)" 30 "ct-a's timeout_udp"
+	in_a sysctl -qw net.ctlite.timeout_udp=9
+	expect_eq "$(sysctl -n net.ctlite.timeout_udp)" 7 "init's timeout_udp after ct-a's write"
+}
+
+run_tests \
+	rst_ends_the_connection_entry_at_once \
+	rst_with_rst_evict_off_leaves_close \
+	fin_close_goes_through_time_wait_and_expires \
+	syn_flood_cannot_lock_out_new_connections \
+	syn_flood_locks_out_new_connections_without_early_drop \
+	gc_empties_table_after_lowered_timeouts \
+	lifetime_sysctls_have_defaults_and_ranges
