@@ -479,6 +479,47 @@ static bool bucket_has_unassured(struct ctlite_table *table,
 	return false;
 }
 
+/*
+ * Warnings as the table fills, in percent of max, ascending: each is
+ * logged once when count reaches it and re-armed only when count falls 5
+ * points below it, so a count hovering at a level does not log a line per
+ * entry.
+ */
+static const struct {
+	unsigned int warn;
+	unsigned int rearm;
+} fill_levels[] = {
+	{ 80, 75 },
+	{ 95, 90 },
+};
+
+/* count just rose to @count of @max */
+static void fill_rose(struct ctlite_table *table, unsigned int count,
+		      unsigned int max)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fill_levels); i++) {
+		if ((u64)count * 100 < (u64)max * fill_levels[i].warn)
+			break;
+		if (!test_bit(i, &table->fill_warned) &&
+		    !test_and_set_bit(i, &table->fill_warned))
+			pr_warn("table %u%% full (%u of %u entries)\n",
+				fill_levels[i].warn, count, max);
+	}
+}
+
+/* count just fell to @count */
+static void fill_fell(struct ctlite_table *table, unsigned int count)
+{
+	unsigned int max = READ_ONCE(table->max), i;
+
+	for (i = 0; i < ARRAY_SIZE(fill_levels); i++)
+		if (test_bit(i, &table->fill_warned) &&
+		    (u64)count * 100 < (u64)max * fill_levels[i].rearm)
+			clear_bit(i, &table->fill_warned);
+}
+
 /* unlink_entry() flags */
 enum {
 	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
@@ -497,7 +538,7 @@ static void unlink_entry(struct ctlite_table *table, struct ctlite_entry *e,
 	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
 	hlist_nulls_del_init_rcu(&e->node);
 	if (!(how & UNLINK_KEEP_SLOT))
-		atomic_dec(&table->count);
+		fill_fell(table, atomic_dec_return(&table->count));
 	if (!(how & UNLINK_NO_INDEX) && !(e->flags & CTLITE_F_ASSURED) &&
 	    !bucket_has_unassured(table, bucket))
 		clear_unassured(table, bucket);
@@ -557,6 +598,7 @@ static bool count_take_slot(struct ctlite_table *table)
 		if ((unsigned int)count >= max)
 			return false;
 	} while (!atomic_try_cmpxchg(&table->count, &count, count + 1));
+	fill_rose(table, count + 1, max);
 	return true;
 }
 
@@ -564,7 +606,7 @@ static bool count_take_slot(struct ctlite_table *table)
 static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins)
 {
 	if (ins->have_slot) {
-		atomic_dec(&table->count);
+		fill_fell(table, atomic_dec_return(&table->count));
 		ins->have_slot = false;
 	}
 }
@@ -843,6 +885,87 @@ void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
 	run->next_bucket = bucket;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_gc);
+
+enum {
+	/* who filled the table: buckets and entries sampled per look */
+	TOP_SAMPLE_BUCKETS = 1024,
+	TOP_SAMPLE_ENTRIES = 256,
+};
+
+/* The address of the side that opened @e */
+static void entry_source(const struct ctlite_entry *e, struct ctlite_source *s)
+{
+	unsigned int o = !!(READ_ONCE(e->flags) & CTLITE_F_OPENER1);
+
+	memset(s, 0, sizeof(*s));
+	s->family = e->family;
+	if (e->family == AF_INET6)
+		s->addr.ip6 = e->addr.ip6[o];
+	else
+		s->addr.ip = e->addr.ip[o];
+}
+
+/**
+ * ctlite_table_top_sources() - who opened the entries around a bucket
+ * @table: the table
+ * @hash: a flow's hash; the sample starts at its bucket
+ * @top: filled with up to CTLITE_TOP_SOURCES sources, most entries first
+ * @sampled: set to the number of entries looked at
+ * @sources: set to the number of distinct sources among them (at most
+ *	     CTLITE_SOURCES_TALLIED: more are not told apart)
+ *
+ * A bounded, cheap look for the table-full log line: at most
+ * TOP_SAMPLE_ENTRIES entries in at most TOP_SAMPLE_BUCKETS buckets from
+ * @hash's, without locks.  A flood from few addresses shows as one source
+ * with most entries; a spoofed one as many sources with one entry each.
+ * Call with RCU read lock.
+ *
+ * Return: how many of @top were filled.
+ */
+unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
+				      struct ctlite_source *top,
+				      unsigned int *sampled,
+				      unsigned int *sources)
+{
+	struct ctlite_source tally[CTLITE_SOURCES_TALLIED], s;
+	unsigned int buckets = min_t(unsigned int, TOP_SAMPLE_BUCKETS, table->size);
+	unsigned int bucket = ctlite_table_bucket(table, hash);
+	unsigned int i, j, n = 0, seen = 0;
+	struct hlist_nulls_node *node;
+	struct ctlite_entry *e;
+
+	/* at most one lap: a small table is sampled whole, each entry once */
+	for (i = 0; i < buckets && seen < TOP_SAMPLE_ENTRIES; i++) {
+		hlist_nulls_for_each_entry_rcu(e, node, &table->buckets[bucket], node) {
+			if (seen++ >= TOP_SAMPLE_ENTRIES)
+				break;
+			entry_source(e, &s);
+			for (j = 0; j < n; j++)
+				if (!memcmp(&tally[j], &s,
+					    offsetof(struct ctlite_source, entries)))
+					break;
+			if (j == n) {
+				if (n == ARRAY_SIZE(tally))
+					continue;
+				tally[n++] = s;
+			}
+			tally[j].entries++;
+		}
+		if (++bucket >= table->size)
+			bucket = 0;
+	}
+	*sampled = min_t(unsigned int, seen, TOP_SAMPLE_ENTRIES);
+	*sources = n;
+	/* a few passes of selection: n is at most 16 */
+	for (i = 0; i < n && i < CTLITE_TOP_SOURCES; i++) {
+		for (j = i + 1; j < n; j++)
+			if (tally[j].entries > tally[i].entries)
+				swap(tally[i], tally[j]);
+		top[i] = tally[i];
+	}
+	return i;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_top_sources);
 
 /*
  * Visit every bucket, and in each every entry of @net_id (all when 0),

@@ -16,6 +16,7 @@
 
 #include <linux/math64.h>
 #include <linux/netfilter.h>
+#include <linux/inet.h>
 #include <linux/sizes.h>
 #include <net/tcp.h>
 #include <kunit/visibility.h>
@@ -413,6 +414,33 @@ static bool make_room(struct ctlite_table *table, struct ctlite_net *cn,
 }
 
 /*
+ * Who filled the table, on the line after "table full": the sources with
+ * most entries in a bounded sample around the new flow's bucket.
+ */
+static void log_top_sources(struct ctlite_table *table, u32 hash)
+{
+	struct ctlite_source top[CTLITE_TOP_SOURCES];
+	unsigned int n, i, sampled, sources;
+	char line[CTLITE_TOP_SOURCES * (INET6_ADDRSTRLEN + 16)];
+	int len = 0;
+
+	n = ctlite_table_top_sources(table, hash, top, &sampled, &sources);
+	for (i = 0; i < n; i++) {
+		if (top[i].family == AF_INET6)
+			len += scnprintf(line + len, sizeof(line) - len, "%s%pI6c (%u)",
+					 i ? ", " : "", &top[i].addr.ip6,
+					 top[i].entries);
+		else
+			len += scnprintf(line + len, sizeof(line) - len, "%s%pI4 (%u)",
+					 i ? ", " : "", &top[i].addr.ip,
+					 top[i].entries);
+	}
+	pr_warn("table full: %u entries sampled near the new flow, from %u%s source%s; most: %s\n",
+		sampled, sources, sources >= CTLITE_SOURCES_TALLIED ? " or more" : "",
+		sources == 1 ? "" : "s", n ? line : "none");
+}
+
+/*
  * A packet of a flow without an entry: make one.  Return NULL when the
  * packet is done with (entry made, or none possible: *@verdict says what
  * to do with it), or the entry another CPU made first, for the caller to
@@ -458,8 +486,10 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 			continue;
 		}
 		ctlite_stat_add(cn, CTLITE_STAT_DROP, 1);
-		if (net_ratelimit())
+		if (net_ratelimit()) {
 			pr_warn("table full, dropping packet\n");
+			log_top_sources(table, hash);
+		}
 		*verdict = NF_DROP;
 		return NULL;
 	}

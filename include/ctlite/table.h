@@ -121,6 +121,8 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
  *	       bucket's lock by a walk that found none (early drop's index)
  * @unassured_any: one bit per word of @unassured, set while that word may
  *		   be non-zero
+ * @fill_warned: bit i set once the fill warning of level i was logged, until
+ *		 count falls back below that level's re-arm point
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
  */
 struct ctlite_table {
@@ -131,6 +133,7 @@ struct ctlite_table {
 	siphash_key_t key;
 	unsigned long *unassured;
 	unsigned long *unassured_any;
+	unsigned long fill_warned;
 	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
 };
 
@@ -158,6 +161,25 @@ struct ctlite_insert {
 	unsigned int reaped;
 	unsigned int searched;
 };
+
+/**
+ * struct ctlite_source - an address that opened entries, and how many
+ * @family: AF_INET or AF_INET6
+ * @addr: the address
+ * @entries: entries it opened among those sampled
+ */
+struct ctlite_source {
+	u8 family;
+	union {
+		__be32 ip;
+		struct in6_addr ip6;
+	} addr;
+	unsigned int entries;
+};
+
+/* Most sources ctlite_table_top_sources() tallies, and how many it returns */
+#define CTLITE_SOURCES_TALLIED	16
+#define CTLITE_TOP_SOURCES	3
 
 /* What ctlite_table_evict() took to make room */
 enum ctlite_evict {
@@ -233,6 +255,10 @@ void ctlite_table_assured(struct ctlite_table *table, u32 hash);
 enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				     u32 now, unsigned int *searched);
 void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run);
+unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
+				      struct ctlite_source *top,
+				      unsigned int *sampled,
+				      unsigned int *sources);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id);
 spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash);

@@ -630,6 +630,88 @@ static void early_drop_keeps_admitting_under_concurrent_floods(struct kunit *tes
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 64);
 }
 
+static void forget(struct kunit *test, struct fixture *f, unsigned int i)
+{
+	struct ctlite_entry *e = entry(f, IPPROTO_UDP, i);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	rcu_read_lock();
+	ctlite_table_delete(f->t, e);
+	rcu_read_unlock();
+}
+
+static void fill_warnings_fire_once_per_crossing_and_rearm(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	unsigned int i;
+
+	fill(test, f, 79, 0);
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 0UL);
+	udp(f, 79, true);			/* 80% */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 1UL);
+	for (i = 80; i < 94; i++)
+		udp(f, i, true);
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 1UL);
+	udp(f, 94, true);			/* 95% */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 3UL);
+
+	/* back down: 95% re-arms below 90%, 80% below 75% */
+	for (i = 94; i >= 90; i--)
+		forget(test, f, i);		/* 90 left */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 3UL);
+	forget(test, f, 89);			/* 89 */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 1UL);
+	for (i = 88; i >= 75; i--)
+		forget(test, f, i);		/* 75 */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 1UL);
+	forget(test, f, 74);			/* 74 */
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 0UL);
+	/* and warns again on the next crossing */
+	for (i = 74; i < 80; i++)
+		udp(f, i, true);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 80);
+	KUNIT_EXPECT_EQ(test, f->t->fill_warned, 1UL);
+}
+
+static void top_sources_name_who_filled_the_table(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 16, 1000);
+	struct ctlite_source top[CTLITE_TOP_SOURCES];
+	unsigned int i, n, sampled, sources;
+
+	/* flow i comes from CLIENT + (i >> 16) */
+	for (i = 0; i < 30; i++)
+		udp(f, i, true);
+	for (i = 0; i < 5; i++)
+		udp(f, 1 << 16 | i, true);
+	udp(f, 2 << 16, true);
+	/* a flow the server opened counts for the server */
+	udp(f, 3 << 16, false);
+
+	rcu_read_lock();
+	n = ctlite_table_top_sources(f->t, 0, top, &sampled, &sources);
+	rcu_read_unlock();
+	KUNIT_ASSERT_EQ(test, n, 3U);
+	KUNIT_EXPECT_EQ(test, sampled, 37U);
+	KUNIT_EXPECT_EQ(test, sources, 4U);
+	KUNIT_EXPECT_EQ(test, top[0].family, (u8)AF_INET);
+	KUNIT_EXPECT_EQ(test, ntohl(top[0].addr.ip), (u32)CLIENT);
+	KUNIT_EXPECT_EQ(test, top[0].entries, 30U);
+	KUNIT_EXPECT_EQ(test, ntohl(top[1].addr.ip), (u32)CLIENT + 1);
+	KUNIT_EXPECT_EQ(test, top[1].entries, 5U);
+	KUNIT_EXPECT_EQ(test, top[2].entries, 1U);
+
+	/* many sources: counted up to the tally's size, never beyond */
+	for (i = 4; i < 40; i++)
+		udp(f, i << 16, true);
+	rcu_read_lock();
+	n = ctlite_table_top_sources(f->t, 0, top, &sampled, &sources);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, sources, (unsigned int)CTLITE_SOURCES_TALLIED);
+	KUNIT_EXPECT_EQ(test, sampled, 73U);
+	KUNIT_EXPECT_EQ(test, top[0].entries, 30U);
+}
+
 static void adaptive_timeouts_scale_like_pf(struct kunit *test)
 {
 	static const struct {
@@ -737,6 +819,8 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(full_table_reaps_expired_entries_before_dropping),
 	KUNIT_CASE(lowered_max_admits_nothing_and_evicts_nothing),
 	KUNIT_CASE(early_drop_keeps_admitting_under_concurrent_floods),
+	KUNIT_CASE(fill_warnings_fire_once_per_crossing_and_rearm),
+	KUNIT_CASE(top_sources_name_who_filled_the_table),
 	KUNIT_CASE(adaptive_timeouts_scale_like_pf),
 	KUNIT_CASE(adaptive_timeouts_apply_to_new_entries),
 	KUNIT_CASE(gc_frees_100k_expired_entries),
