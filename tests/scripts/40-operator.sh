@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# What the operator hears before and when the table fills: one warning per
+# crossing of 80% and 95% of max, re-armed once the table empties again,
+# and, after "table full", a line naming who filled it.
+. "$(dirname "$0")/lib.sh"
+
+# Lines of the kernel log since the mark that match the ERE, counted
+log_count() { ctlite_log | grep -cE "$1" || true; }
+
+fill_warnings_come_once_per_crossing() {
+	# every unanswered UDP flow between the namespaces costs 2 entries
+	ctlite_load hashsize=64 max=100
+	netns_pair
+	# lives short enough for the GC to empty the table at the end, long
+	# enough to fill it in a slow guest, and not shortened as it fills
+	ct_sysctl_pair adaptive_start 0
+	ct_sysctl_pair timeout_udp 20
+	kmsg_mark
+	peer_a udp-send 10.99.0.2 9999 39 46000		# 78 entries
+	expect_eq "$(log_count 'table [0-9]+% full')" 0 "fill warnings below 80%"
+	peer_a udp-send 10.99.0.2 9999 1 46100		# 80
+	expect_eq "$(log_count '^ctlite: table 80% full \(80 of 100 entries\)$')" 1 "80% warnings"
+	peer_a udp-send 10.99.0.2 9999 7 46200		# 94
+	expect_eq "$(log_count 'table 95% full')" 0 "95% warnings at 94%"
+	peer_a udp-send 10.99.0.2 9999 1 46300		# 96
+	expect_eq "$(log_count '^ctlite: table 95% full \((95|96) of 100 entries\)$')" 1 "95% warnings"
+	expect_eq "$(log_count 'table 80% full')" 1 "80% warnings after 95%"
+	# the GC empties the table: both re-arm, and the next crossing warns again
+	wait_for_empty 30
+	peer_a udp-send 10.99.0.2 9999 40 46400
+	expect_eq "$(log_count 'table 80% full')" 2 "80% warnings after refilling"
+}
+
+# Wait up to $1 s until ct-a and ct-b have no entries
+wait_for_empty() {
+	local i
+	for i in $(seq $(( $1 * 2 ))); do
+		[ "$(ct_count_pair)" != 0 ] || return 0
+		sleep 0.5
+	done
+	die "$(ct_count_pair) entries left after $1 s"
+}
+
+table_full_line_names_who_filled_it() {
+	ctlite_load hashsize=64 max=20
+	netns_pair
+	ct_sysctl_pair early_drop 0
+	kmsg_mark
+	peer_a udp-send 10.99.0.2 9999 15 47000
+	ctlite_log | grep -qx 'ctlite: table full, dropping packet' ||
+		die "no table-full line; ctlite logged: $(ctlite_log)"
+	# all 20 entries were opened by ct-a's address, in ct-a and in ct-b
+	ctlite_log | grep -qxE 'ctlite: table full: 20 entries sampled near the new flow, from 1 source; most: 10\.99\.0\.1 \(20\)' ||
+		die "no top-sources line; ctlite logged: $(ctlite_log)"
+}
+
+TUNE=$CTLITE_TOP/scripts/ctlite-tune
+
+ctlite_tune_sizes_and_applies() {
+	local out
+	out=$("$TUNE" --ram 1G --share 10)
+	# 10% of 1 GiB at 89 bytes per entry (88 + 8 per bucket of 8 entries)
+	grep -qx 'hashsize=150807' <<<"$out" || die "ctlite-tune printed: $out"
+	grep -qx 'max=1206451' <<<"$out" || die "ctlite-tune printed: $out"
+	grep -qx 'options ctlite hashsize=150807 max=1206451' <<<"$out" || die "no modprobe.d line: $out"
+	grep -qx 'net.ctlite.max = 1206451' <<<"$out" || die "no sysctl.d line: $out"
+	# bad input: a clear line and status 2
+	local bad rc
+	for bad in "--ram 12X" "--ram 100" "--share 0" "--share 51" "--share x" "--ram" "--bogus"; do
+		rc=0
+		# shellcheck disable=SC2086
+		out=$("$TUNE" $bad 2>&1) || rc=$?
+		expect_eq "$rc" 2 "exit status for '$bad'"
+		grep -q '^ctlite-tune: ' <<<"$out" || die "no error line for '$bad': $out"
+	done
+	# --apply needs the module
+	rc=0
+	"$TUNE" --ram 1G --share 10 --apply >/dev/null 2>&1 || rc=$?
+	expect_eq "$rc" 1 "--apply without ctlite loaded"
+	ctlite_load
+	"$TUNE" --ram 1G --share 10 --apply >/dev/null
+	expect_eq "$(sysctl -n net.ctlite.max)" 1206451 "max after --apply"
+}
+
+run_tests \
+	fill_warnings_come_once_per_crossing \
+	table_full_line_names_who_filled_it \
+	ctlite_tune_sizes_and_applies
