@@ -35,14 +35,18 @@ ctlite_log() {
 run_tests() {
 	local t rc out
 	out=$(mktemp)
+	local start took
 	for t in "$@"; do
+		start=${EPOCHREALTIME/./}
 		set +e
 		(set -e; "$t") >"$out" 2>&1
 		rc=$?
 		set -e
 		ctlite_unload >/dev/null 2>&1 || true
+		took=$(( (${EPOCHREALTIME/./} - start) / 100000 ))
 		if [ "$rc" = 0 ]; then
 			echo "ok - $t"
+			echo "  # took $((took / 10)).$((took % 10)) s"
 			# figures a scenario reports, as TAP comments
 			sed -n 's/^# /  # /p' "$out"
 		else
