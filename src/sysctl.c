@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -16,7 +17,6 @@
 #include <ctlite/ctlite.h>
 
 static unsigned int max_min = CTLITE_MAX_MIN;
-static unsigned int max_max = CTLITE_MAX_MAX;
 static unsigned int timeout_min = 1;
 static unsigned int timeout_max = CTLITE_TIMEOUT_MAX;
 static unsigned int adaptive_max = CTLITE_ADAPTIVE_MAX;
@@ -67,6 +67,22 @@ static int adaptive_handler(struct ctl_table *ctl, int write, void *buffer,
 	return err;
 }
 
+/*
+ * max: 1..2^30 and, as for the module parameter, no more entries than fit
+ * in half of RAM at the IPv6 entry's size
+ */
+static int max_handler(struct ctl_table *ctl, int write, void *buffer,
+		       size_t *lenp, loff_t *ppos)
+{
+	unsigned int cap = min_t(u64, CTLITE_MAX_MAX,
+				 max_t(u64, CTLITE_MAX_MIN,
+				       ctlite_max_fitting(totalram_pages())));
+	struct ctl_table tmp = *ctl;
+
+	tmp.extra2 = &cap;
+	return uint_minmax(&tmp, write, buffer, lenp, ppos);
+}
+
 /* count is this netns's share of the table, counted when read */
 static int count_handler(struct ctl_table *ctl, int write, void *buffer,
 			 size_t *lenp, loff_t *ppos)
@@ -115,9 +131,8 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 		.procname = "max",
 		.maxlen = sizeof(unsigned int),
 		.mode = 0644,
-		.proc_handler = uint_minmax,
+		.proc_handler = max_handler,
 		.extra1 = &max_min,
-		.extra2 = &max_max,
 	},
 	[SYSCTL_COUNT] = {
 		.procname = "count",

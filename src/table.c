@@ -68,6 +68,20 @@ static unsigned int default_hashsize(unsigned long ram_pages)
 }
 
 /**
+ * ctlite_max_fitting() - the largest max this much RAM allows
+ * @ram_pages: RAM in pages
+ *
+ * A full table of the largest (IPv6) entries must leave half of RAM free.
+ *
+ * Return: the limit, which may exceed CTLITE_MAX_MAX on large machines.
+ */
+u64 ctlite_max_fitting(unsigned long ram_pages)
+{
+	return div_u64((u64)ram_pages << PAGE_SHIFT, 2 * ENTRY6_SIZE);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_max_fitting);
+
+/**
  * ctlite_size_table() - decide buckets and entry limit from the parameters
  * @size: in: the values given; out: the values to use
  * @hashsize_given: the user set @size->hashsize
@@ -86,8 +100,7 @@ static unsigned int default_hashsize(unsigned long ram_pages)
 int ctlite_size_table(struct ctlite_size *size, bool hashsize_given,
 		      bool max_given, unsigned long ram_pages)
 {
-	/* A full table of the largest entries must leave half of RAM free */
-	u64 max_fitting = div_u64((u64)ram_pages << PAGE_SHIFT, 2 * ENTRY6_SIZE);
+	u64 max_fitting = ctlite_max_fitting(ram_pages);
 
 	if (hashsize_given &&
 	    (size->hashsize < CTLITE_HASHSIZE_MIN ||

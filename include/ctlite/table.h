@@ -222,6 +222,7 @@ struct ctlite_size {
 	unsigned int max;
 };
 
+u64 ctlite_max_fitting(unsigned long ram_pages);
 int ctlite_size_table(struct ctlite_size *size, bool hashsize_given,
 		      bool max_given, unsigned long ram_pages);
 unsigned int ctlite_entry_size(int family);

@@ -56,6 +56,38 @@ table_full_line_names_who_filled_it() {
 		die "no top-sources line; ctlite logged: $(ctlite_log)"
 }
 
+max_raise_and_lower_take_effect_at_once() {
+	ctlite_load hashsize=64 max=20
+	netns_pair
+	# nothing ages out or is early-dropped meanwhile
+	ct_sysctl_pair adaptive_start 0
+	ct_sysctl_pair timeout_udp 300
+	ct_sysctl_pair early_drop 0
+	peer_a udp-send 10.99.0.2 9999 10 48000		# 20 entries: full
+	peer_a udp-send 10.99.0.2 9999 1 48100
+	expect_eq "$(ct_count_pair)" 20 "entries in the full table"
+	# raised: the next new flow gets in at once
+	sysctl -qw net.ctlite.max=40
+	peer_a udp-send 10.99.0.2 9999 1 48200
+	expect_eq "$(ct_count_pair)" 22 "entries after raising max to 40"
+	# lowered below count: nothing is evicted, nothing new admitted,
+	# not even with early drop on
+	sysctl -qw net.ctlite.max=10
+	expect_eq "$(ct_count_pair)" 22 "entries after lowering max to 10"
+	ct_sysctl_pair early_drop 1
+	peer_a udp-send 10.99.0.2 9999 1 48300
+	expect_eq "$(ct_count_pair)" 22 "entries after a new flow under max=10"
+	expect_eq "$(ct_stat ct-a early_drop)" 0 "ct-a early drops under a lowered max"
+	# known flows still pass and are still found
+	local found
+	found=$(ct_stat ct-a found)
+	peer_a udp-send 10.99.0.2 9999 1 48000
+	[ "$(ct_stat ct-a found)" -gt "$found" ] || die "a known flow was not found"
+	# the limit cannot exceed what half of RAM holds (1 GiB guest)
+	! echo 1073741824 >/proc/sys/net/ctlite/max 2>/dev/null || die "max beyond RAM accepted"
+	expect_eq "$(sysctl -n net.ctlite.max)" 10 "max after a write beyond RAM"
+}
+
 TUNE=$CTLITE_TOP/scripts/ctlite-tune
 
 ctlite_tune_sizes_and_applies() {
@@ -87,4 +119,5 @@ ctlite_tune_sizes_and_applies() {
 run_tests \
 	fill_warnings_come_once_per_crossing \
 	table_full_line_names_who_filled_it \
+	max_raise_and_lower_take_effect_at_once \
 	ctlite_tune_sizes_and_applies
