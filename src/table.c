@@ -398,13 +398,14 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
 
 /*
- * Early drop's index of buckets that may hold an entry that is not ASSURED.
- * Only an insert makes an unassured entry, so the bit is set there, under
- * the bucket lock; a walk under the same lock that finds none clears it.
- * A bit may thus be stale-set (the entry got assured or went), never
- * stale-clear.  The summary bit of a word is set after the word's bit and
- * re-set by a clearer that finds the word non-zero again: with a full
- * barrier on both sides one of the two always sees the other's store.
+ * Early drop's index of buckets that hold an entry that is not ASSURED.
+ * Exact under each bucket's lock: only an insert makes an unassured entry,
+ * and sets the bit; unlink_entry() and ctlite_table_assured() clear it when
+ * the bucket's last unassured entry goes or gets assured.  Lockless readers
+ * may see a bit a moment late, so a candidate is checked under its lock.
+ * The summary bit of a word is set after the word's bit and re-set by a
+ * clearer that finds the word non-zero again: with a full barrier on both
+ * sides one of the two always sees the other's store.
  */
 static void mark_unassured(struct ctlite_table *table, unsigned int bucket)
 {
@@ -536,7 +537,6 @@ static void fill_fell(struct ctlite_table *table, unsigned int count)
 /* unlink_entry() flags */
 enum {
 	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
-	UNLINK_NO_INDEX = 1 << 1,	/* the caller fixes the unassured index */
 };
 
 /*
@@ -552,8 +552,7 @@ static void unlink_entry(struct ctlite_table *table, struct ctlite_entry *e,
 	hlist_nulls_del_init_rcu(&e->node);
 	if (!(how & UNLINK_KEEP_SLOT))
 		fill_fell(table, atomic_dec_return(&table->count));
-	if (!(how & UNLINK_NO_INDEX) && !(e->flags & CTLITE_F_ASSURED) &&
-	    !bucket_has_unassured(table, bucket))
+	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(table, bucket))
 		clear_unassured(table, bucket);
 	call_rcu(&e->rcu, entry_free_rcu);
 }
@@ -811,10 +810,9 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				what = CTLITE_EVICT_UNASSURED;
 			}
 		}
+		/* none: the candidate changed since the lockless pick */
 		if (victim)
 			unlink_entry(table, victim, bucket, UNLINK_KEEP_SLOT);
-		else
-			clear_unassured(table, bucket);
 		spin_unlock_bh(lock);
 		if (victim)
 			return what;
@@ -835,27 +833,21 @@ static void gc_bucket(struct ctlite_table *table, unsigned int bucket,
 	spinlock_t *lock = bucket_lock(table, bucket);
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
-	bool unassured = false;
 
-	/* nothing to free and no index bit to clear: no lock needed */
-	if (hlist_nulls_empty(&table->buckets[bucket]) &&
-	    !test_bit(bucket, table->unassured))
+	/* nothing to free: no lock needed */
+	if (hlist_nulls_empty(&table->buckets[bucket]))
 		return;
 
 	spin_lock_bh(lock);
 	hlist_nulls_for_each_entry_safe(e, n, &table->buckets[bucket], node) {
 		run->scanned++;
 		if (ctlite_entry_expired(e, run->now)) {
-			unlink_entry(table, e, bucket, UNLINK_NO_INDEX);
+			unlink_entry(table, e, bucket, 0);
 			run->expired++;
 			continue;
 		}
 		run->soonest = min(run->soonest, e->deadline - run->now);
-		if (!(e->flags & CTLITE_F_ASSURED))
-			unassured = true;
 	}
-	if (!unassured)
-		clear_unassured(table, bucket);
 	spin_unlock_bh(lock);
 }
 
@@ -866,8 +858,7 @@ static void gc_bucket(struct ctlite_table *table, unsigned int bucket,
  *
  * Visits buckets from @run->next_bucket until the end of the table or the
  * bucket where the entry or time budget ran out, holding each bucket's
- * lock only while walking it and rescheduling between buckets.  Also
- * clears stale bits of the early-drop index.  Sleeps.
+ * lock only while walking it and rescheduling between buckets.  Sleeps.
  */
 void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
 {
@@ -950,8 +941,9 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 	/* at most one lap: a small table is sampled whole, each entry once */
 	for (i = 0; i < buckets && seen < TOP_SAMPLE_ENTRIES; i++) {
 		hlist_nulls_for_each_entry_rcu(e, node, &table->buckets[bucket], node) {
-			if (seen++ >= TOP_SAMPLE_ENTRIES)
+			if (seen == TOP_SAMPLE_ENTRIES)
 				break;
+			seen++;
 			entry_source(e, &s);
 			for (j = 0; j < n; j++)
 				if (!memcmp(&tally[j], &s,
@@ -967,7 +959,7 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 		if (++bucket >= table->size)
 			bucket = 0;
 	}
-	*sampled = min_t(unsigned int, seen, TOP_SAMPLE_ENTRIES);
+	*sampled = seen;
 	*sources = n;
 	/* a few passes of selection: n is at most 16 */
 	for (i = 0; i < n && i < CTLITE_TOP_SOURCES; i++) {

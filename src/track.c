@@ -266,14 +266,13 @@ enum update {
 static enum update tcp_update(struct ctlite_table *table,
 			      const struct ctlite_conf *conf,
 			      struct ctlite_entry *e, u32 hash,
-			      const struct ctlite_pkt *pkt, u32 now,
-			      spinlock_t *lock)
+			      const struct ctlite_pkt *pkt, u32 now)
 {
 	unsigned int class = tcp_class(pkt->tcp_flags);
 	u8 flags = e->flags, old = e->state, new;
 	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 
-	lockdep_assert_held(lock);
+	lockdep_assert_held(ctlite_table_lock(table, hash));
 	if (class == TCP_RST) {
 		if (!rst_in_window(e, pkt))
 			return UPDATE_INVALID;
@@ -348,7 +347,7 @@ static enum update entry_update(struct ctlite_table *table,
 	}
 	flags = e->flags;
 	if (e->proto == IPPROTO_TCP) {
-		ret = tcp_update(table, conf, e, hash, pkt, now, lock);
+		ret = tcp_update(table, conf, e, hash, pkt, now);
 	} else {
 		/* the first answer: a UDP stream, or an answered ping */
 		WRITE_ONCE(e->flags, flags | CTLITE_F_REPLIED | CTLITE_F_ASSURED);

@@ -116,9 +116,9 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
  * @max: most entries; written by sysctl, read with READ_ONCE()
  * @count: entries now hashed, all netns together
  * @key: siphash key, random per table
- * @unassured: one bit per bucket, set while the bucket may hold an entry
- *	       that is not ASSURED; set on insert, cleared only under the
- *	       bucket's lock by a walk that found none (early drop's index)
+ * @unassured: one bit per bucket, set while the bucket holds an entry that
+ *	       is not ASSURED (early drop's index); exact under the bucket's
+ *	       lock, changed only by inserts, unlinks and assuring
  * @unassured_any: one bit per word of @unassured, set while that word may
  *		   be non-zero
  * @fill_warned: bit i set once the fill warning of level i was logged, until

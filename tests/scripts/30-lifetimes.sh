@@ -10,16 +10,6 @@
 
 N='[0-9]+'
 
-# Wait up to $2 seconds until "$1" (a shell condition) holds; print seconds taken
-wait_for() {
-	local cond=$1 limit=$2 start=$SECONDS
-	until eval "$cond"; do
-		[ $((SECONDS - start)) -lt "$limit" ] || return 1
-		sleep 0.2
-	done
-	echo $((SECONDS - start))
-}
-
 no_entry() { ! ct_lines "$1" "sport=$2 " >/dev/null; }
 
 rst_ends_the_connection_entry_at_once() {
@@ -115,9 +105,6 @@ syn_flood_locks_out_new_connections_unless_early_drop() {
 	expect_eq "$(ct_stat ct-a drop)" "$drops_a" "ct-a drops with early_drop=1"
 	expect_eq "$(ct_stat ct-b drop)" "$drops_b" "ct-b drops with early_drop=1"
 }
-
-# Microseconds since the epoch, without a process
-now_us() { echo "${EPOCHREALTIME/./}"; }
 
 gc_empties_table_after_lowered_timeouts() {
 	ctlite_load

@@ -28,19 +28,10 @@ fill_warnings_come_once_per_crossing() {
 	expect_eq "$(log_count '^ctlite: table 95% full \((95|96) of 100 entries\)$')" 1 "95% warnings"
 	expect_eq "$(log_count 'table 80% full')" 1 "80% warnings after 95%"
 	# the GC empties the table: both re-arm, and the next crossing warns again
-	wait_for_empty 30
+	wait_for '[ "$(ct_count_pair)" = 0 ]' 30 >/dev/null ||
+		die "$(ct_count_pair) entries left after 30 s"
 	peer_a udp-send 10.99.0.2 9999 40 46400
 	expect_eq "$(log_count 'table 80% full')" 2 "80% warnings after refilling"
-}
-
-# Wait up to $1 s until ct-a and ct-b have no entries
-wait_for_empty() {
-	local i
-	for i in $(seq $(( $1 * 2 ))); do
-		[ "$(ct_count_pair)" != 0 ] || return 0
-		sleep 0.5
-	done
-	die "$(ct_count_pair) entries left after $1 s"
 }
 
 table_full_line_names_who_filled_it() {

@@ -32,18 +32,32 @@ ctlite_log() {
 	dmesg | sed -n "/$KMSG_MARK/,\$ s/^\[[ 0-9.]*\] ctlite: /ctlite: /p"
 }
 
+# Microseconds since the epoch, without a process
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# Wait up to $2 seconds until "$1" (a shell condition) holds; print the
+# whole seconds it took
+wait_for() {
+	local cond=$1 limit=$2 start=$SECONDS
+	until eval "$cond"; do
+		[ $((SECONDS - start)) -lt "$limit" ] || return 1
+		sleep 0.2
+	done
+	echo $((SECONDS - start))
+}
+
 run_tests() {
 	local t rc out
 	out=$(mktemp)
 	local start took
 	for t in "$@"; do
-		start=${EPOCHREALTIME/./}
+		start=$(now_us)
 		set +e
 		(set -e; "$t") >"$out" 2>&1
 		rc=$?
 		set -e
 		ctlite_unload >/dev/null 2>&1 || true
-		took=$(( (${EPOCHREALTIME/./} - start) / 100000 ))
+		took=$(( ($(now_us) - start) / 100000 ))
 		if [ "$rc" = 0 ]; then
 			echo "ok - $t"
 			echo "  # took $((took / 10)).$((took % 10)) s"
