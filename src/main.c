@@ -5,8 +5,9 @@
  *
  * Parameters are parsed before ctlite_init() runs; the values and whether
  * the user gave them are only written there and by the parser, so they need
- * no lock.  Once loaded, reading a parameter shows the live table's value;
- * ctlite_table is published and retired under kernel_param_lock() for that.
+ * no lock.  Once loaded, reading a parameter shows the live table's value,
+ * and writing hashsize resizes the table; ctlite_table is published and
+ * retired under kernel_param_lock(), which both run under.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,10 +33,40 @@ static unsigned int ctlite_net_gen_id __read_mostly;
  */
 static unsigned int freed_by_netns_exit;
 
+/**
+ * ctlite_resize_live() - resize the live table, as an operator asked
+ * @size: the new number of buckets
+ *
+ * Logs what was done, or why nothing was.
+ *
+ * Return: 0, -EINVAL for a size out of range, or -ENOMEM; the table is
+ * unchanged on error.
+ */
+int ctlite_resize_live(unsigned int size)
+{
+	struct ctlite_resize done;
+	int err;
+
+	err = ctlite_table_resize(ctlite_table, size, &done);
+	if (err == -EINVAL)
+		pr_warn("hashsize %u refused: out of range (%u..%u)\n", size,
+			CTLITE_HASHSIZE_MIN, CTLITE_HASHSIZE_MAX);
+	else if (err)
+		pr_warn("hashsize %u refused: no memory for the buckets, table unchanged\n",
+			size);
+	else if (done.old_size != size)
+		pr_info("resized from %u to %u buckets: %u entries moved, new flows waited %llu us\n",
+			done.old_size, size, done.moved,
+			div_u64(done.pause_ns, NSEC_PER_USEC));
+	return err;
+}
+
 /*
  * Parse any unsigned number and remember that it was given: the range is
  * checked once in ctlite_init(), so a bad value gets one line naming the
  * range instead of the parser's generic "invalid for parameter" line.
+ * Once loaded, a hashsize written resizes the table.  Runs under
+ * kernel_param_lock().
  */
 static int param_set_given(const char *val, const struct kernel_param *kp)
 {
@@ -45,6 +76,12 @@ static int param_set_given(const char *val, const struct kernel_param *kp)
 	/* -ERANGE would reach the user as "Numerical result out of range" */
 	if (kstrtouint(val, 0, &v))
 		return -EINVAL;
+	if (ctlite_table) {
+		/* only hashsize is writable once loaded: max is a sysctl */
+		if (!capable(CAP_NET_ADMIN))
+			return -EPERM;
+		return ctlite_resize_live(v);
+	}
 	*value = v;
 	if (value == &table_size.hashsize)
 		hashsize_given = true;
@@ -63,7 +100,7 @@ static int param_get_live(char *buffer, const struct kernel_param *kp)
 	unsigned int v = *value;
 
 	if (ctlite_table)
-		v = value == &table_size.hashsize ? ctlite_table->size :
+		v = value == &table_size.hashsize ? ctlite_table_size(ctlite_table) :
 			READ_ONCE(ctlite_table->max);
 	return sysfs_emit(buffer, "%u\n", v);
 }
@@ -73,9 +110,9 @@ static const struct kernel_param_ops param_ops_given = {
 	.get = param_get_live,
 };
 
-module_param_cb(hashsize, &param_ops_given, &table_size.hashsize, 0444);
+module_param_cb(hashsize, &param_ops_given, &table_size.hashsize, 0644);
 MODULE_PARM_DESC(hashsize,
-		 "number of hash buckets (16..16777216; default from RAM as nf_conntrack: 1 per 128 KiB, at least 1024, 65536 above 1 GiB, 262144 above 4 GiB)");
+		 "number of hash buckets (16..16777216; default from RAM as nf_conntrack: 1 per 128 KiB, at least 1024, 65536 above 1 GiB, 262144 above 4 GiB); writing it once loaded resizes the table");
 module_param_cb(max, &param_ops_given, &table_size.max, 0444);
 MODULE_PARM_DESC(max,
 		 "most entries in the table, all network namespaces together (1..1073741824 and within half of RAM; default hashsize, or 8 x hashsize when hashsize is given)");

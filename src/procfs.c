@@ -5,7 +5,8 @@
  *
  * The entry dump walks the table under the RCU read lock (taken in start,
  * dropped in stop), so it never blocks packets; an entry deleted meanwhile
- * may still be printed once.
+ * may still be printed once, and a dump that spans a resize may miss or
+ * repeat entries, as nf_conntrack's does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,14 +27,14 @@ static struct ctlite_entry *iter_from(struct seq_file *s,
 {
 	struct entry_iter *it = s->private;
 	u32 net_id = ctlite_net_id(seq_file_net(s));
-	struct ctlite_table *table = ctlite_table;
+	struct ctlite_buckets *b = rcu_dereference(ctlite_table->b);
 	struct ctlite_entry *e;
 
 	for (;;) {
 		while (is_a_nulls(n)) {
-			if (++it->bucket >= table->size)
+			if (++it->bucket >= b->size)
 				return NULL;
-			n = rcu_dereference(hlist_nulls_first_rcu(&table->buckets[it->bucket]));
+			n = rcu_dereference(hlist_nulls_first_rcu(&b->heads[it->bucket]));
 		}
 		e = hlist_nulls_entry(n, struct ctlite_entry, node);
 		if (e->net_id == net_id)
@@ -46,12 +47,14 @@ static void *entry_seq_start(struct seq_file *s, loff_t *pos)
 	__acquires(RCU)
 {
 	struct entry_iter *it = s->private;
+	struct ctlite_buckets *b;
 	struct ctlite_entry *e;
 	loff_t i;
 
 	rcu_read_lock();
 	it->bucket = 0;
-	e = iter_from(s, rcu_dereference(hlist_nulls_first_rcu(&ctlite_table->buckets[0])));
+	b = rcu_dereference(ctlite_table->b);
+	e = iter_from(s, rcu_dereference(hlist_nulls_first_rcu(&b->heads[0])));
 	for (i = 0; e && i < *pos; i++)
 		e = iter_from(s, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
 	return e;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * net.ctlite.* sysctls, registered in every network namespace.  The table
- * is shared, so what sizes it (max) is writable from the initial netns only
- * and read-only elsewhere; count, the timeouts and the switches are per
+ * is shared, so what sizes it (max, buckets) is writable from the initial
+ * netns only and read-only elsewhere; count, the timeouts and the switches are per
  * netns (struct ctlite_conf).  Every write is range-checked; a refused one
  * changes nothing.
  */
@@ -83,6 +83,24 @@ static int max_handler(struct ctl_table *ctl, int write, void *buffer,
 	return uint_minmax(&tmp, write, buffer, lenp, ppos);
 }
 
+/*
+ * buckets: the live table's size; writing it (initial netns only) resizes
+ * the table, as writing the hashsize parameter does
+ */
+static int buckets_handler(struct ctl_table *ctl, int write, void *buffer,
+			   size_t *lenp, loff_t *ppos)
+{
+	unsigned int size = ctlite_table_size(ctlite_table);
+	struct ctl_table tmp = *ctl;
+	int err;
+
+	tmp.data = &size;
+	err = proc_douintvec(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	return ctlite_resize_live(size);
+}
+
 /* count is this netns's share of the table, counted when read */
 static int count_handler(struct ctl_table *ctl, int write, void *buffer,
 			 size_t *lenp, loff_t *ppos)
@@ -143,8 +161,8 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 	[SYSCTL_BUCKETS] = {
 		.procname = "buckets",
 		.maxlen = sizeof(unsigned int),
-		.mode = 0444,
-		.proc_handler = proc_douintvec,
+		.mode = 0644,
+		.proc_handler = buckets_handler,
 	},
 	[SYSCTL_EARLY_DROP] = SWITCH("early_drop"),
 	[SYSCTL_RST_EVICT] = SWITCH("rst_evict"),
@@ -193,7 +211,6 @@ int ctlite_sysctl_init(struct net *net)
 		return -ENOMEM;
 	table[SYSCTL_MAX].data = &ctlite_table->max;
 	table[SYSCTL_COUNT].extra1 = net;
-	table[SYSCTL_BUCKETS].data = &ctlite_table->size;
 	table[SYSCTL_EARLY_DROP].data = &cn->conf.early_drop;
 	table[SYSCTL_RST_EVICT].data = &cn->conf.rst_evict;
 	/* extra2 NULL marks start, non-NULL end; extra1 is the other bound */
@@ -204,8 +221,10 @@ int ctlite_sysctl_init(struct net *net)
 	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf.adaptive_start;
 	for (i = 0; i < CTLITE_TO_NUM; i++)
 		table[SYSCTL_TIMEOUT + i].data = &cn->conf.timeout[i];
-	if (!net_eq(net, &init_net))
+	if (!net_eq(net, &init_net)) {
 		table[SYSCTL_MAX].mode = 0444;
+		table[SYSCTL_BUCKETS].mode = 0444;
+	}
 
 	cn->sysctl = register_net_sysctl(net, "net/ctlite", table);
 	if (!cn->sysctl) {

@@ -16,6 +16,17 @@
  * the chain they walk.  When the table is full, ctlite_table_evict() finds
  * a victim through the unassured index, two bitmaps kept beside the
  * buckets.
+ *
+ * Resize (ctlite_table_resize()) is nf_conntrack_hash_resize()'s: it
+ * builds a new bucket array, then, with every bucket lock taker held off
+ * (table->locks_all, as nf_conntrack_all_lock()), moves every entry into
+ * it and publishes it.  Bucket lock takers therefore lock through
+ * ctlite_table_lock(), which checks, once it holds the lock, that the array
+ * it hashed into is still the live one.  Lookups take no lock: one that
+ * missed while entries were moving (table->moving) waits and looks again,
+ * so no packet of a tracked flow is taken for a new flow because of a
+ * resize.  Whole-table walks (GC, flushes) hold table->resize_lock, which
+ * keeps the array still under them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +38,7 @@
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
+#include <linux/sched/clock.h>
 #include <linux/sched.h>
 #include <linux/vmalloc.h>
 #include <linux/slab.h>
@@ -323,16 +335,40 @@ u32 ctlite_table_hash(const struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_hash);
 
+/* The live bucket array; call with RCU read lock or table->resize_lock */
+static struct ctlite_buckets *live(struct ctlite_table *table)
+{
+	return rcu_dereference_check(table->b,
+				     lockdep_is_held(&table->resize_lock));
+}
+
 /**
- * ctlite_table_bucket() - bucket index of a hash
+ * ctlite_table_size() - number of buckets now
+ * @table: the table
+ *
+ * Return: the size of the live bucket array.
+ */
+unsigned int ctlite_table_size(struct ctlite_table *table)
+{
+	unsigned int size;
+
+	rcu_read_lock();
+	size = live(table)->size;
+	rcu_read_unlock();
+	return size;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_size);
+
+/**
+ * ctlite_table_bucket() - bucket index of a hash in the live array
  * @table: the table
  * @hash: from ctlite_table_hash()
  *
- * Return: index in [0, table->size).
+ * Return: index in [0, ctlite_table_size()); valid until the next resize.
  */
-unsigned int ctlite_table_bucket(const struct ctlite_table *table, u32 hash)
+unsigned int ctlite_table_bucket(struct ctlite_table *table, u32 hash)
 {
-	return reciprocal_scale(hash, table->size);
+	return reciprocal_scale(hash, ctlite_table_size(table));
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_bucket);
 
@@ -341,20 +377,97 @@ static spinlock_t *bucket_lock(struct ctlite_table *table, unsigned int bucket)
 	return &table->locks[bucket % CTLITE_LOCKS];
 }
 
-/**
- * ctlite_table_lock() - the lock that guards a flow's chain and entry state
- * @table: the table
- * @hash: the flow's ctlite_table_hash()
- *
- * Return: the bucket lock; the caller takes it with spin_lock_bh().
+/*
+ * Take a bucket lock (BHs off), or wait for a resize that is moving
+ * entries and then take it: nf_conntrack_lock().  With the lock held and
+ * table->locks_all seen false, no resize can move entries until it is
+ * released.
  */
-spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash)
+static void lock_bh(struct ctlite_table *table, spinlock_t *lock)
+	__acquires(lock)
 {
-	return bucket_lock(table, ctlite_table_bucket(table, hash));
+	spin_lock_bh(lock);
+	/* pairs with the release in all_unlock() */
+	if (likely(!smp_load_acquire(&table->locks_all)))
+		return;
+	spin_unlock(lock);
+	spin_lock(&table->all_lock);
+	spin_lock(lock);
+	spin_unlock(&table->all_lock);
 }
 
+/*
+ * Hold off every bucket lock taker: new ones queue on all_lock, and each
+ * lock is taken once to wait for its current holder (nf_conntrack's
+ * nf_conntrack_all_lock()).  Call with BHs off.
+ */
+static void all_lock(struct ctlite_table *table)
+	__acquires(&table->all_lock)
+{
+	unsigned int i;
+
+	spin_lock(&table->all_lock);
+	WRITE_ONCE(table->locks_all, true);
+	for (i = 0; i < CTLITE_LOCKS; i++) {
+		spin_lock(&table->locks[i]);
+		/* the release makes locks_all visible to the lock's next taker */
+		spin_unlock(&table->locks[i]);
+	}
+}
+
+static void all_unlock(struct ctlite_table *table)
+	__releases(&table->all_lock)
+{
+	/* everything moved before a lock taker sees false: pairs with lock_bh() */
+	smp_store_release(&table->locks_all, false);
+	spin_unlock(&table->all_lock);
+}
+
+/**
+ * ctlite_table_lock() - lock a flow's bucket in the live array
+ * @table: the table
+ * @hash: the flow's ctlite_table_hash()
+ * @l: filled with the bucket, its array and its lock
+ *
+ * The lock guards the chain and the state of its entries; BHs are off
+ * while it is held.  The array in @l stays live until
+ * ctlite_table_unlock(): a resize waits for the lock.  Call with RCU read
+ * lock.
+ */
+void ctlite_table_lock(struct ctlite_table *table, u32 hash,
+		       struct ctlite_locked *l)
+	__acquires(l->lock)
+{
+	for (;;) {
+		l->b = rcu_dereference(table->b);
+		l->bucket = reciprocal_scale(hash, l->b->size);
+		l->lock = bucket_lock(table, l->bucket);
+		lock_bh(table, l->lock);
+		/*
+		 * A resize may have finished between the read and the lock.
+		 * Under RCU the old array is not freed, so no reuse of its
+		 * address can fool the comparison.
+		 */
+		if (likely(rcu_access_pointer(table->b) == l->b))
+			return;
+		spin_unlock_bh(l->lock);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lock);
+
+/**
+ * ctlite_table_unlock() - release what ctlite_table_lock() took
+ * @l: the locked bucket
+ */
+void ctlite_table_unlock(struct ctlite_locked *l)
+	__releases(l->lock)
+{
+	spin_unlock_bh(l->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlock);
+
 /* Walk one chain for @key.  Call with RCU read lock or the bucket lock. */
-static struct ctlite_entry *chain_find(struct ctlite_table *table,
+static struct ctlite_entry *chain_find(struct ctlite_buckets *b,
 				       unsigned int bucket,
 				       const struct ctlite_key *key,
 				       unsigned int *searched)
@@ -363,7 +476,7 @@ static struct ctlite_entry *chain_find(struct ctlite_table *table,
 	struct ctlite_entry *e;
 
 restart:
-	hlist_nulls_for_each_entry_rcu(e, n, &table->buckets[bucket], node) {
+	hlist_nulls_for_each_entry_rcu(e, n, &b->heads[bucket], node) {
 		(*searched)++;
 		if (entry_matches(e, key))
 			return e;
@@ -384,6 +497,10 @@ restart:
  * @hash: ctlite_table_hash(@table, @key)
  * @searched: incremented by the number of entries compared
  *
+ * Takes no lock.  A hit is returned at once, even while a resize moves
+ * entries; a miss while one was moving entries waits for it to finish and
+ * looks again, so a tracked flow is always found.
+ *
  * Call with RCU read lock; the entry stays valid (not freed) until it is
  * dropped, though it may be deleted from the table meanwhile.
  *
@@ -393,7 +510,20 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 unsigned int *searched)
 {
-	return chain_find(table, ctlite_table_bucket(table, hash), key, searched);
+	unsigned int seq = raw_read_seqcount(&table->moving);
+	struct ctlite_buckets *b;
+	struct ctlite_entry *e;
+
+	for (;;) {
+		b = rcu_dereference(table->b);
+		e = chain_find(b, reciprocal_scale(hash, b->size), key, searched);
+		if (e)
+			return e;
+		if (!(seq & 1) && !read_seqcount_retry(&table->moving, seq))
+			return NULL;
+		/* entries moved under us: wait until they are all in place */
+		seq = read_seqcount_begin(&table->moving);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
 
@@ -407,35 +537,38 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
  * clearer that finds the word non-zero again: with a full barrier on both
  * sides one of the two always sees the other's store.
  */
-static void mark_unassured(struct ctlite_table *table, unsigned int bucket)
+static void mark_unassured(const struct ctlite_locked *l)
 {
-	unsigned int word = bucket / BITS_PER_LONG;
+	unsigned long *unassured = l->b->unassured;
+	unsigned int word = l->bucket / BITS_PER_LONG;
 
-	if (!test_bit(bucket, table->unassured)) {
-		set_bit(bucket, table->unassured);
+	lockdep_assert_held(l->lock);
+	if (!test_bit(l->bucket, unassured)) {
+		set_bit(l->bucket, unassured);
 		/* the bit before the summary test: pairs with clear_unassured() */
 		smp_mb__after_atomic();
 	}
-	if (!test_bit(word, table->unassured_any))
-		set_bit(word, table->unassured_any);
+	if (!test_bit(word, l->b->unassured_any))
+		set_bit(word, l->b->unassured_any);
 }
 
-/* Call with @bucket's lock held, after a walk found no unassured entry */
-static void clear_unassured(struct ctlite_table *table, unsigned int bucket)
+/* Call after a walk under the lock found no unassured entry left */
+static void clear_unassured(const struct ctlite_locked *l)
 {
-	unsigned int word = bucket / BITS_PER_LONG;
+	unsigned long *unassured = l->b->unassured;
+	unsigned int word = l->bucket / BITS_PER_LONG;
 
-	lockdep_assert_held(bucket_lock(table, bucket));
-	if (!test_bit(bucket, table->unassured))
+	lockdep_assert_held(l->lock);
+	if (!test_bit(l->bucket, unassured))
 		return;
-	clear_bit(bucket, table->unassured);
-	if (READ_ONCE(table->unassured[word]))
+	clear_bit(l->bucket, unassured);
+	if (READ_ONCE(unassured[word]))
 		return;
-	clear_bit(word, table->unassured_any);
+	clear_bit(word, l->b->unassured_any);
 	/* the summary clear before the word re-read: pairs with mark_unassured() */
 	smp_mb__after_atomic();
-	if (READ_ONCE(table->unassured[word]))
-		set_bit(word, table->unassured_any);
+	if (READ_ONCE(unassured[word]))
+		set_bit(word, l->b->unassured_any);
 }
 
 /*
@@ -443,23 +576,22 @@ static void clear_unassured(struct ctlite_table *table, unsigned int bucket)
  * table->size if none was found before @budget summary words were read.
  * Lockless: the answer is a candidate, checked under its lock.
  */
-static unsigned int next_unassured(const struct ctlite_table *table,
+static unsigned int next_unassured(const struct ctlite_buckets *b,
 				   unsigned int from, unsigned int *budget)
 {
-	unsigned int words = BITS_TO_LONGS(table->size);
+	unsigned int words = BITS_TO_LONGS(b->size);
 	unsigned int word = from / BITS_PER_LONG, sword;
 	unsigned long bits, summary;
 
-	bits = READ_ONCE(table->unassured[word]) &
-	       BITMAP_FIRST_WORD_MASK(from);
+	bits = READ_ONCE(b->unassured[word]) & BITMAP_FIRST_WORD_MASK(from);
 	while (!bits) {
 		if (++word >= words)
 			word = 0;
 		if (!*budget)
-			return table->size;
+			return b->size;
 		(*budget)--;
 		sword = word / BITS_PER_LONG;
-		summary = READ_ONCE(table->unassured_any[sword]) &
+		summary = READ_ONCE(b->unassured_any[sword]) &
 			  BITMAP_FIRST_WORD_MASK(word);
 		if (!summary) {
 			/* on to the next summary word */
@@ -469,7 +601,7 @@ static unsigned int next_unassured(const struct ctlite_table *table,
 		word = sword * BITS_PER_LONG + __ffs(summary);
 		if (word >= words)
 			word = words - 1;	/* never set; wraps next turn */
-		bits = READ_ONCE(table->unassured[word]);
+		bits = READ_ONCE(b->unassured[word]);
 	}
 	return word * BITS_PER_LONG + __ffs(bits);
 }
@@ -479,15 +611,14 @@ static void entry_free_rcu(struct rcu_head *head)
 	ctlite_entry_free(container_of(head, struct ctlite_entry, rcu));
 }
 
-/* Whether @bucket still holds an entry that is not ASSURED */
-static bool bucket_has_unassured(struct ctlite_table *table,
-				 unsigned int bucket)
+/* Whether a locked bucket still holds an entry that is not ASSURED */
+static bool bucket_has_unassured(const struct ctlite_locked *l)
 {
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
 
-	lockdep_assert_held(bucket_lock(table, bucket));
-	hlist_nulls_for_each_entry(e, n, &table->buckets[bucket], node)
+	lockdep_assert_held(l->lock);
+	hlist_nulls_for_each_entry(e, n, &l->b->heads[l->bucket], node)
 		if (!(e->flags & CTLITE_F_ASSURED))
 			return true;
 	return false;
@@ -540,33 +671,35 @@ enum {
 };
 
 /*
- * Unhash an entry of @bucket and free it after a grace period.  Keeps the
- * unassured index exact: the bucket's bit goes with its last unassured
- * entry.  Call with @bucket's lock held.
+ * Unhash an entry of a locked bucket and free it after a grace period.
+ * Keeps the unassured index exact: the bucket's bit goes with its last
+ * unassured entry.
  */
-static void unlink_entry(struct ctlite_table *table, struct ctlite_entry *e,
-			 unsigned int bucket, unsigned int how)
+static void unlink_entry(struct ctlite_table *table,
+			 const struct ctlite_locked *l, struct ctlite_entry *e,
+			 unsigned int how)
 {
-	lockdep_assert_held(bucket_lock(table, bucket));
+	lockdep_assert_held(l->lock);
 	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
 	hlist_nulls_del_init_rcu(&e->node);
 	if (!(how & UNLINK_KEEP_SLOT))
 		fill_fell(table, atomic_dec_return(&table->count));
-	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(table, bucket))
-		clear_unassured(table, bucket);
+	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(l))
+		clear_unassured(l);
 	call_rcu(&e->rcu, entry_free_rcu);
 }
 
 /**
  * ctlite_table_unlink() - unhash an entry and free it after a grace period
  * @table: the table
+ * @l: the entry's bucket, locked by ctlite_table_lock()
  * @entry: a hashed entry
- * @hash: its ctlite_table_hash(); the caller holds that bucket's lock
  */
-void ctlite_table_unlink(struct ctlite_table *table, struct ctlite_entry *entry,
-			 u32 hash)
+void ctlite_table_unlink(struct ctlite_table *table,
+			 const struct ctlite_locked *l,
+			 struct ctlite_entry *entry)
 {
-	unlink_entry(table, entry, ctlite_table_bucket(table, hash), 0);
+	unlink_entry(table, l, entry, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
 
@@ -575,18 +708,18 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
  * the way (lookups reap what they meet)
  */
 static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
-					    unsigned int bucket,
+					    const struct ctlite_locked *l,
 					    const struct ctlite_key *key,
 					    struct ctlite_insert *ins)
 {
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
 
-	lockdep_assert_held(bucket_lock(table, bucket));
-	hlist_nulls_for_each_entry_safe(e, n, &table->buckets[bucket], node) {
+	lockdep_assert_held(l->lock);
+	hlist_nulls_for_each_entry_safe(e, n, &l->b->heads[l->bucket], node) {
 		ins->searched++;
 		if (ctlite_entry_expired(e, ins->now)) {
-			unlink_entry(table, e, bucket, 0);
+			unlink_entry(table, l, e, 0);
 			ins->reaped++;
 			continue;
 		}
@@ -648,18 +781,17 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 struct ctlite_insert *ins)
 {
-	unsigned int bucket = ctlite_table_bucket(table, hash);
 	unsigned int addr_len = key_addr_len(key);
-	spinlock_t *lock = bucket_lock(table, bucket);
 	struct ctlite_entry *e, *found;
+	struct ctlite_locked l;
 
 	ins->created = false;
 	/* Full: do not allocate for nothing (a flood meets this path) */
 	if (!ins->have_slot &&
 	    atomic_read(&table->count) >= READ_ONCE(table->max)) {
-		spin_lock_bh(lock);
-		found = chain_find_reap(table, bucket, key, ins);
-		spin_unlock_bh(lock);
+		ctlite_table_lock(table, hash, &l);
+		found = chain_find_reap(table, &l, key, ins);
+		ctlite_table_unlock(&l);
 		if (found || !ins->reaped)
 			return found ?: ERR_PTR(-ENOSPC);
 		/* reaping made room: go on */
@@ -680,20 +812,20 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	e->port[1] = key->port[1];
 	memcpy(&e->addr, &key->addr, 2 * addr_len);
 
-	spin_lock_bh(lock);
-	found = chain_find_reap(table, bucket, key, ins);
+	ctlite_table_lock(table, hash, &l);
+	found = chain_find_reap(table, &l, key, ins);
 	if (!found) {
 		if (ins->have_slot || count_take_slot(table)) {
 			ins->have_slot = false;
-			hlist_nulls_add_head_rcu(&e->node, &table->buckets[bucket]);
+			hlist_nulls_add_head_rcu(&e->node, &l.b->heads[l.bucket]);
 			if (!(e->flags & CTLITE_F_ASSURED))
-				mark_unassured(table, bucket);
+				mark_unassured(&l);
 			ins->created = true;
 		} else {
 			found = ERR_PTR(-ENOSPC);
 		}
 	}
-	spin_unlock_bh(lock);
+	ctlite_table_unlock(&l);
 
 	if (ins->created)
 		return e;
@@ -713,20 +845,17 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_insert);
  */
 bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
 {
+	struct ctlite_locked l;
 	struct ctlite_key key;
-	unsigned int bucket;
-	spinlock_t *lock;	/* the entry's bucket lock */
 	bool removed = false;
 
 	ctlite_entry_key(entry, &key);
-	bucket = ctlite_table_bucket(table, ctlite_table_hash(table, &key));
-	lock = bucket_lock(table, bucket);
-	spin_lock_bh(lock);
+	ctlite_table_lock(table, ctlite_table_hash(table, &key), &l);
 	if (!hlist_nulls_unhashed(&entry->node)) {
-		unlink_entry(table, entry, bucket, 0);
+		unlink_entry(table, &l, entry, 0);
 		removed = true;
 	}
-	spin_unlock_bh(lock);
+	ctlite_table_unlock(&l);
 	return removed;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete);
@@ -734,18 +863,16 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete);
 /**
  * ctlite_table_assured() - note that an entry just became ASSURED
  * @table: the table
- * @hash: the entry's ctlite_table_hash()
+ * @l: the entry's bucket, locked by ctlite_table_lock()
  *
- * Takes the entry's bucket out of the unassured index when nothing in it
- * is left unassured, so early drop does not visit it for nothing.  Call
- * with the bucket lock held.
+ * Takes the bucket out of the unassured index when nothing in it is left
+ * unassured, so early drop does not visit it for nothing.
  */
-void ctlite_table_assured(struct ctlite_table *table, u32 hash)
+void ctlite_table_assured(struct ctlite_table *table,
+			  const struct ctlite_locked *l)
 {
-	unsigned int bucket = ctlite_table_bucket(table, hash);
-
-	if (!bucket_has_unassured(table, bucket))
-		clear_unassured(table, bucket);
+	if (!bucket_has_unassured(l))
+		clear_unassured(l);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_assured);
 
@@ -783,22 +910,31 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				     u32 now, unsigned int *searched)
 {
 	unsigned int budget = EVICT_SUMMARY_WORDS, tries, bucket;
+	struct ctlite_buckets *b = rcu_dereference(table->b);
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e, *victim;
 	enum ctlite_evict what;
+	struct ctlite_locked l;
 
-	bucket = ctlite_table_bucket(table, hash);
+	bucket = reciprocal_scale(hash, b->size);
 	for (tries = 0; tries < EVICT_BUCKETS; tries++) {
-		spinlock_t *lock;	/* the candidate bucket's */
-
-		bucket = next_unassured(table, bucket, &budget);
-		if (bucket >= table->size)
+		bucket = next_unassured(b, bucket, &budget);
+		if (bucket >= b->size)
 			break;
-		lock = bucket_lock(table, bucket);
+		l.b = b;
+		l.bucket = bucket;
+		l.lock = bucket_lock(table, bucket);
+		lock_bh(table, l.lock);
+		if (unlikely(rcu_access_pointer(table->b) != b)) {
+			/* resized since the pick: start over in the new array */
+			spin_unlock_bh(l.lock);
+			b = rcu_dereference(table->b);
+			bucket = reciprocal_scale(hash, b->size);
+			continue;
+		}
 		victim = NULL;
 		what = CTLITE_EVICT_NONE;
-		spin_lock_bh(lock);
-		hlist_nulls_for_each_entry(e, n, &table->buckets[bucket], node) {
+		hlist_nulls_for_each_entry(e, n, &b->heads[bucket], node) {
 			(*searched)++;
 			if (ctlite_entry_expired(e, now)) {
 				victim = e;
@@ -812,11 +948,11 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 		}
 		/* none: the candidate changed since the lockless pick */
 		if (victim)
-			unlink_entry(table, victim, bucket, UNLINK_KEEP_SLOT);
-		spin_unlock_bh(lock);
+			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT);
+		spin_unlock_bh(l.lock);
 		if (victim)
 			return what;
-		if (++bucket >= table->size)
+		if (++bucket >= b->size)
 			bucket = 0;
 	}
 	return CTLITE_EVICT_NONE;
@@ -826,29 +962,44 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_evict);
 /* GC: look at the clock, and let others run, every this many buckets */
 #define GC_CLOCK_EVERY	32
 
-/* Free one bucket's expired entries; note what is left */
-static void gc_bucket(struct ctlite_table *table, unsigned int bucket,
-		      struct ctlite_gc_run *run)
+/*
+ * Lock bucket @bucket of @b for a whole-table walk, which holds
+ * table->resize_lock: @b stays live throughout.
+ */
+static void walk_lock(struct ctlite_table *table, struct ctlite_buckets *b,
+		      unsigned int bucket, struct ctlite_locked *l)
+	__acquires(l->lock)
 {
-	spinlock_t *lock = bucket_lock(table, bucket);
+	lockdep_assert_held(&table->resize_lock);
+	l->b = b;
+	l->bucket = bucket;
+	l->lock = bucket_lock(table, bucket);
+	lock_bh(table, l->lock);
+}
+
+/* Free one bucket's expired entries; note what is left */
+static void gc_bucket(struct ctlite_table *table, struct ctlite_buckets *b,
+		      unsigned int bucket, struct ctlite_gc_run *run)
+{
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
+	struct ctlite_locked l;
 
 	/* nothing to free: no lock needed */
-	if (hlist_nulls_empty(&table->buckets[bucket]))
+	if (hlist_nulls_empty(&b->heads[bucket]))
 		return;
 
-	spin_lock_bh(lock);
-	hlist_nulls_for_each_entry_safe(e, n, &table->buckets[bucket], node) {
+	walk_lock(table, b, bucket, &l);
+	hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
 		run->scanned++;
 		if (ctlite_entry_expired(e, run->now)) {
-			unlink_entry(table, e, bucket, 0);
+			unlink_entry(table, &l, e, 0);
 			run->expired++;
 			continue;
 		}
 		run->soonest = min(run->soonest, e->deadline - run->now);
 	}
-	spin_unlock_bh(lock);
+	spin_unlock_bh(l.lock);
 }
 
 /**
@@ -858,20 +1009,25 @@ static void gc_bucket(struct ctlite_table *table, unsigned int bucket,
  *
  * Visits buckets from @run->next_bucket until the end of the table or the
  * bucket where the entry or time budget ran out, holding each bucket's
- * lock only while walking it and rescheduling between buckets.  Sleeps.
+ * lock only while walking it and rescheduling between buckets.  A resize
+ * waits for the run (and a cursor past a shrunk table ends the pass).
+ * Sleeps.
  */
 void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
 {
 	unsigned int bucket = run->next_bucket;
 	u64 start = ktime_get_ns();
+	struct ctlite_buckets *b;
 
+	mutex_lock(&table->resize_lock);
+	b = live(table);
 	run->scanned = 0;
 	run->expired = 0;
 	run->buckets = 0;
 	run->soonest = U32_MAX;
 	run->pass_done = false;
-	while (bucket < table->size) {
-		gc_bucket(table, bucket, run);
+	while (bucket < b->size) {
+		gc_bucket(table, b, bucket, run);
 		bucket++;
 		run->buckets++;
 		if (run->scanned >= run->budget_entries)
@@ -882,10 +1038,11 @@ void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
 				break;
 		}
 	}
-	if (bucket >= table->size) {
+	if (bucket >= b->size) {
 		bucket = 0;
 		run->pass_done = true;
 	}
+	mutex_unlock(&table->resize_lock);
 	run->next_bucket = bucket;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_gc);
@@ -931,16 +1088,17 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 				      unsigned int *sampled,
 				      unsigned int *sources)
 {
+	struct ctlite_buckets *b = rcu_dereference(table->b);
 	struct ctlite_source tally[CTLITE_SOURCES_TALLIED], s;
-	unsigned int buckets = min_t(unsigned int, TOP_SAMPLE_BUCKETS, table->size);
-	unsigned int bucket = ctlite_table_bucket(table, hash);
+	unsigned int buckets = min_t(unsigned int, TOP_SAMPLE_BUCKETS, b->size);
+	unsigned int bucket = reciprocal_scale(hash, b->size);
 	unsigned int i, j, n = 0, seen = 0;
 	struct hlist_nulls_node *node;
 	struct ctlite_entry *e;
 
 	/* at most one lap: a small table is sampled whole, each entry once */
 	for (i = 0; i < buckets && seen < TOP_SAMPLE_ENTRIES; i++) {
-		hlist_nulls_for_each_entry_rcu(e, node, &table->buckets[bucket], node) {
+		hlist_nulls_for_each_entry_rcu(e, node, &b->heads[bucket], node) {
 			if (seen == TOP_SAMPLE_ENTRIES)
 				break;
 			seen++;
@@ -956,7 +1114,7 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 			}
 			tally[j].entries++;
 		}
-		if (++bucket >= table->size)
+		if (++bucket >= b->size)
 			bucket = 0;
 	}
 	*sampled = seen;
@@ -981,22 +1139,25 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 {
 	struct hlist_nulls_node *n;
 	unsigned int i, seen = 0;
+	struct ctlite_buckets *b;
 	struct ctlite_entry *e;
+	struct ctlite_locked l;
 
-	for (i = 0; i < table->size; i++) {
-		spinlock_t *lock = bucket_lock(table, i);
-
-		spin_lock_bh(lock);
-		hlist_nulls_for_each_entry_safe(e, n, &table->buckets[i], node) {
+	mutex_lock(&table->resize_lock);
+	b = live(table);
+	for (i = 0; i < b->size; i++) {
+		walk_lock(table, b, i, &l);
+		hlist_nulls_for_each_entry_safe(e, n, &b->heads[i], node) {
 			if (net_id && e->net_id != net_id)
 				continue;
 			seen++;
 			if (unlink)
-				unlink_entry(table, e, i, 0);
+				unlink_entry(table, &l, e, 0);
 		}
-		spin_unlock_bh(lock);
+		spin_unlock_bh(l.lock);
 		cond_resched();
 	}
+	mutex_unlock(&table->resize_lock);
 	return seen;
 }
 
@@ -1027,6 +1188,179 @@ unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id)
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
 
+static void buckets_free(struct ctlite_buckets *b)
+{
+	kvfree(b->unassured_any);
+	kvfree(b->unassured);
+	kvfree(b->heads);
+	kfree(b);
+}
+
+/* An empty bucket array of @size; sleeps */
+static struct ctlite_buckets *buckets_alloc(unsigned int size)
+{
+	struct ctlite_buckets *b;
+	unsigned int i;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	b->size = size;
+	b->heads = kvmalloc_array(size, sizeof(*b->heads), GFP_KERNEL);
+	b->unassured = kvcalloc(BITS_TO_LONGS(size), sizeof(long), GFP_KERNEL);
+	b->unassured_any = kvcalloc(BITS_TO_LONGS(BITS_TO_LONGS(size)),
+				    sizeof(long), GFP_KERNEL);
+	if (!b->heads || !b->unassured || !b->unassured_any) {
+		buckets_free(b);
+		return NULL;
+	}
+	for (i = 0; i < size; i++)
+		INIT_HLIST_NULLS_HEAD(&b->heads[i], i);
+	return b;
+}
+
+/*
+ * Move every entry of @from into @to, and index the unassured ones there.
+ * Called with every bucket lock taker held off: nothing else changes a
+ * chain meanwhile.  Lockless readers may follow a moved entry into a chain
+ * of @to; they see its nulls value, or miss and look again (->moving).
+ */
+static unsigned int move_entries(struct ctlite_table *table,
+				 struct ctlite_buckets *from,
+				 struct ctlite_buckets *to)
+{
+	struct ctlite_entry *e;
+	struct ctlite_key key;
+	unsigned int i, j, moved = 0;
+
+	lockdep_assert_held(&table->all_lock);
+	for (i = 0; i < from->size; i++) {
+		while (!hlist_nulls_empty(&from->heads[i])) {
+			e = hlist_nulls_entry(from->heads[i].first,
+					      struct ctlite_entry, node);
+			ctlite_entry_key(e, &key);
+			j = reciprocal_scale(ctlite_table_hash(table, &key), to->size);
+			hlist_nulls_del_rcu(&e->node);
+			hlist_nulls_add_head_rcu(&e->node, &to->heads[j]);
+			/* @to is not published yet: nobody else reads its bits */
+			if (!(e->flags & CTLITE_F_ASSURED)) {
+				__set_bit(j, to->unassured);
+				__set_bit(j / BITS_PER_LONG, to->unassured_any);
+			}
+			moved++;
+		}
+	}
+	return moved;
+}
+
+/**
+ * ctlite_table_resize() - rehash every entry into a new bucket array
+ * @table: the table
+ * @size: the new number of buckets, CTLITE_HASHSIZE_MIN..CTLITE_HASHSIZE_MAX
+ * @done: if not NULL, filled with what was done
+ *
+ * As nf_conntrack_hash_resize(): the new array is allocated first, then
+ * every bucket lock taker is held off while the entries move and the new
+ * array is published.  No entry is lost and the count is unchanged.
+ * Lookups that hit go on throughout; lookups that miss and new flows wait
+ * for the move, which is the pause (its length grows with the entry
+ * count, not the size).  Resizing to the current size does nothing.
+ * Sleeps.
+ *
+ * Return: 0, -EINVAL for a size out of range (nothing changed) or -ENOMEM
+ * (nothing changed).
+ */
+int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
+			struct ctlite_resize *done)
+{
+	struct ctlite_buckets *old, *new;
+	struct ctlite_resize r = { };
+	u64 start;
+
+	if (size < CTLITE_HASHSIZE_MIN || size > CTLITE_HASHSIZE_MAX)
+		return -EINVAL;
+	new = buckets_alloc(size);
+	if (!new)
+		return -ENOMEM;
+
+	mutex_lock(&table->resize_lock);
+	old = live(table);
+	r.old_size = old->size;
+	if (old->size == size) {
+		mutex_unlock(&table->resize_lock);
+		buckets_free(new);
+		goto out;
+	}
+	local_bh_disable();
+	start = local_clock();
+	all_lock(table);
+	write_seqcount_begin(&table->moving);
+	r.moved = move_entries(table, old, new);
+	rcu_assign_pointer(table->b, new);
+	write_seqcount_end(&table->moving);
+	all_unlock(table);
+	r.pause_ns = local_clock() - start;
+	local_bh_enable();
+	mutex_unlock(&table->resize_lock);
+
+	/* readers that still walk @old are done after a grace period */
+	synchronize_rcu();
+	buckets_free(old);
+out:
+	if (done)
+		*done = r;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_resize);
+
+/**
+ * ctlite_table_check() - count what is wrong in a table at rest
+ * @table: the table; nothing may change it meanwhile
+ *
+ * For tests: every entry is on the chain its key hashes to, the entries
+ * add up to @table->count, and the unassured index is exact (a bucket's
+ * bit set if and only if it holds an unassured entry; a word's summary bit
+ * set wherever the word is non-zero).
+ *
+ * Return: the number of faults found, 0 for a sound table.
+ */
+unsigned int ctlite_table_check(struct ctlite_table *table)
+{
+	unsigned int i, entries = 0, faults = 0;
+	struct hlist_nulls_node *n;
+	struct ctlite_buckets *b;
+	struct ctlite_entry *e;
+	struct ctlite_key key;
+	bool unassured;
+
+	mutex_lock(&table->resize_lock);
+	b = live(table);
+	for (i = 0; i < b->size; i++) {
+		unassured = false;
+		hlist_nulls_for_each_entry(e, n, &b->heads[i], node) {
+			entries++;
+			ctlite_entry_key(e, &key);
+			if (reciprocal_scale(ctlite_table_hash(table, &key),
+					     b->size) != i)
+				faults++;
+			if (!(e->flags & CTLITE_F_ASSURED))
+				unassured = true;
+		}
+		if (get_nulls_value(n) != i)
+			faults++;
+		if (test_bit(i, b->unassured) != unassured)
+			faults++;
+	}
+	for (i = 0; i < BITS_TO_LONGS(b->size); i++)
+		if (b->unassured[i] && !test_bit(i, b->unassured_any))
+			faults++;
+	if (entries != atomic_read(&table->count))
+		faults++;
+	mutex_unlock(&table->resize_lock);
+	return faults;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_check);
+
 /**
  * ctlite_table_create() - allocate an empty table
  * @size: number of buckets
@@ -1037,38 +1371,27 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
 struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 {
 	struct ctlite_table *table;
+	struct ctlite_buckets *b;
 	unsigned int i;
 
 	table = kvzalloc(sizeof(*table), GFP_KERNEL);
 	if (!table)
 		return NULL;
-	table->buckets = kvmalloc_array(size, sizeof(*table->buckets), GFP_KERNEL);
-	if (!table->buckets)
-		goto err_buckets;
-	table->unassured = kvcalloc(BITS_TO_LONGS(size), sizeof(long), GFP_KERNEL);
-	if (!table->unassured)
-		goto err_unassured;
-	table->unassured_any = kvcalloc(BITS_TO_LONGS(BITS_TO_LONGS(size)),
-					sizeof(long), GFP_KERNEL);
-	if (!table->unassured_any)
-		goto err_unassured_any;
-	for (i = 0; i < size; i++)
-		INIT_HLIST_NULLS_HEAD(&table->buckets[i], i);
+	b = buckets_alloc(size);
+	if (!b) {
+		kvfree(table);
+		return NULL;
+	}
+	RCU_INIT_POINTER(table->b, b);
 	for (i = 0; i < CTLITE_LOCKS; i++)
 		spin_lock_init(&table->locks[i]);
-	table->size = size;
+	spin_lock_init(&table->all_lock);
+	seqcount_spinlock_init(&table->moving, &table->all_lock);
+	mutex_init(&table->resize_lock);
 	table->max = max;
 	atomic_set(&table->count, 0);
 	get_random_bytes(&table->key, sizeof(table->key));
 	return table;
-
-err_unassured_any:
-	kvfree(table->unassured);
-err_unassured:
-	kvfree(table->buckets);
-err_buckets:
-	kvfree(table);
-	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
 
@@ -1085,9 +1408,8 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	unsigned int freed = table_walk(table, 0, true);
 
 	rcu_barrier();
-	kvfree(table->unassured_any);
-	kvfree(table->unassured);
-	kvfree(table->buckets);
+	buckets_free(rcu_dereference_protected(table->b, true));
+	mutex_destroy(&table->resize_lock);
 	kvfree(table);
 	return freed;
 }

@@ -265,19 +265,20 @@ enum update {
 /* TCP under the bucket lock: nf_conntrack's state machine */
 static enum update tcp_update(struct ctlite_table *table,
 			      const struct ctlite_conf *conf,
-			      struct ctlite_entry *e, u32 hash,
+			      struct ctlite_entry *e,
+			      const struct ctlite_locked *l,
 			      const struct ctlite_pkt *pkt, u32 now)
 {
 	unsigned int class = tcp_class(pkt->tcp_flags);
 	u8 flags = e->flags, old = e->state, new;
 	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 
-	lockdep_assert_held(ctlite_table_lock(table, hash));
+	lockdep_assert_held(l->lock);
 	if (class == TCP_RST) {
 		if (!rst_in_window(e, pkt))
 			return UPDATE_INVALID;
 		if (READ_ONCE(conf->rst_evict)) {
-			ctlite_table_unlink(table, e, hash);
+			ctlite_table_unlink(table, l, e);
 			return UPDATE_RST_EVICT;
 		}
 		new = CTLITE_TCP_CLOSE;
@@ -285,7 +286,7 @@ static enum update tcp_update(struct ctlite_table *table,
 	}
 	if (class == TCP_SYN &&
 	    (old == CTLITE_TCP_TIME_WAIT || old == CTLITE_TCP_CLOSE)) {
-		ctlite_table_unlink(table, e, hash);
+		ctlite_table_unlink(table, l, e);
 		return UPDATE_RESTART;
 	}
 	new = tcp_next[reply][class][old];
@@ -318,7 +319,7 @@ static enum update entry_update(struct ctlite_table *table,
 	u8 flags = READ_ONCE(e->flags), state = READ_ONCE(e->state);
 	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 	enum update ret = UPDATE_OK;
-	spinlock_t *lock;	/* @e's bucket lock */
+	struct ctlite_locked l;
 
 	/* the common cases change no state: no lock */
 	if (e->proto == IPPROTO_TCP) {
@@ -338,16 +339,14 @@ static enum update entry_update(struct ctlite_table *table,
 		return UPDATE_OK;
 	}
 
-	lock = ctlite_table_lock(table, hash);
-	/* LOCAL_OUT may run with BHs on; PRE_ROUTING runs in softirq */
-	spin_lock_bh(lock);
+	ctlite_table_lock(table, hash, &l);
 	if (hlist_nulls_unhashed(&e->node)) {
 		ret = UPDATE_GONE;
 		goto out;
 	}
 	flags = e->flags;
 	if (e->proto == IPPROTO_TCP) {
-		ret = tcp_update(table, conf, e, hash, pkt, now);
+		ret = tcp_update(table, conf, e, &l, pkt, now);
 	} else {
 		/* the first answer: a UDP stream, or an answered ping */
 		WRITE_ONCE(e->flags, flags | CTLITE_F_REPLIED | CTLITE_F_ASSURED);
@@ -356,9 +355,9 @@ static enum update entry_update(struct ctlite_table *table,
 	}
 	if (ret == UPDATE_OK && !(flags & CTLITE_F_ASSURED) &&
 	    (e->flags & CTLITE_F_ASSURED))
-		ctlite_table_assured(table, hash);
+		ctlite_table_assured(table, &l);
 out:
-	spin_unlock_bh(lock);
+	ctlite_table_unlock(&l);
 	return ret;
 }
 

@@ -121,6 +121,7 @@ struct ctlite_pkt {
 };
 
 struct ctlite_net *ctlite_pernet(const struct net *net);
+int ctlite_resize_live(unsigned int size);
 
 static inline u32 ctlite_net_id(const struct net *net)
 {

@@ -10,7 +10,9 @@
 
 #include <linux/in6.h>
 #include <linux/list_nulls.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/seqlock.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -110,31 +112,78 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
 #define CTLITE_LOCKS		1024
 
 /**
- * struct ctlite_table - the hash table
- * @buckets: @size chains; the nulls value ending chain i is i
+ * struct ctlite_buckets - one generation of the bucket array
  * @size: number of buckets
- * @max: most entries; written by sysctl, read with READ_ONCE()
- * @count: entries now hashed, all netns together
- * @key: siphash key, random per table
+ * @heads: @size chains; the nulls value ending chain i is i
  * @unassured: one bit per bucket, set while the bucket holds an entry that
  *	       is not ASSURED (early drop's index); exact under the bucket's
  *	       lock, changed only by inserts, unlinks and assuring
  * @unassured_any: one bit per word of @unassured, set while that word may
  *		   be non-zero
+ *
+ * A resize builds a new one, moves every entry into it and publishes it;
+ * the old one is freed after an RCU grace period.
+ */
+struct ctlite_buckets {
+	unsigned int size;
+	struct hlist_nulls_head *heads;
+	unsigned long *unassured;
+	unsigned long *unassured_any;
+};
+
+/**
+ * struct ctlite_table - the hash table
+ * @b: the bucket array, replaced by ctlite_table_resize(); read under RCU,
+ *     or with @resize_lock held
+ * @max: most entries; written by sysctl, read with READ_ONCE()
+ * @count: entries now hashed, all netns together
+ * @key: siphash key, random per table (a resize keeps it)
  * @fill_warned: bit i set once the fill warning of level i was logged, until
  *		 count falls back below that level's re-arm point
+ * @locks_all: a resize is moving entries: bucket lock takers must queue
+ *	       on @all_lock (nf_conntrack's nf_conntrack_locks_all)
+ * @all_lock: held by a resize while it moves entries
+ * @moving: odd while a resize moves entries; a lookup that missed during
+ *	    one looks again
+ * @resize_lock: serializes resizes with whole-table walks (GC, flushes)
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
+ *	   of the current @b
  */
 struct ctlite_table {
-	struct hlist_nulls_head *buckets;
-	unsigned int size;
+	struct ctlite_buckets __rcu *b;
 	unsigned int max;
 	atomic_t count;
 	siphash_key_t key;
-	unsigned long *unassured;
-	unsigned long *unassured_any;
 	unsigned long fill_warned;
+	bool locks_all;
+	spinlock_t all_lock;	/* see @all_lock above */
+	seqcount_spinlock_t moving;
+	struct mutex resize_lock;	/* see @resize_lock above */
 	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
+};
+
+/**
+ * struct ctlite_locked - a flow's bucket, locked by ctlite_table_lock()
+ * @b: the bucket array the bucket is in; stays current while locked
+ * @bucket: index in @b
+ * @lock: the bucket's lock, held
+ */
+struct ctlite_locked {
+	struct ctlite_buckets *b;
+	unsigned int bucket;
+	spinlock_t *lock;	/* the bucket's lock, held */
+};
+
+/**
+ * struct ctlite_resize - what ctlite_table_resize() did
+ * @old_size: buckets before
+ * @moved: entries rehashed
+ * @pause_ns: how long bucket locks were held and missing lookups waited
+ */
+struct ctlite_resize {
+	unsigned int old_size;
+	unsigned int moved;
+	u64 pause_ns;
 };
 
 /**
@@ -241,7 +290,8 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max);
 unsigned int ctlite_table_destroy(struct ctlite_table *table);
 u32 ctlite_table_hash(const struct ctlite_table *table,
 		      const struct ctlite_key *key);
-unsigned int ctlite_table_bucket(const struct ctlite_table *table, u32 hash);
+unsigned int ctlite_table_size(struct ctlite_table *table);
+unsigned int ctlite_table_bucket(struct ctlite_table *table, u32 hash);
 struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 unsigned int *searched);
@@ -250,9 +300,11 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 struct ctlite_insert *ins);
 bool ctlite_table_delete(struct ctlite_table *table,
 			 struct ctlite_entry *entry);
-void ctlite_table_unlink(struct ctlite_table *table, struct ctlite_entry *entry,
-			 u32 hash);
-void ctlite_table_assured(struct ctlite_table *table, u32 hash);
+void ctlite_table_unlink(struct ctlite_table *table,
+			 const struct ctlite_locked *l,
+			 struct ctlite_entry *entry);
+void ctlite_table_assured(struct ctlite_table *table,
+			  const struct ctlite_locked *l);
 enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				     u32 now, unsigned int *searched);
 void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run);
@@ -262,6 +314,11 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 				      unsigned int *sources);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id);
-spinlock_t *ctlite_table_lock(struct ctlite_table *table, u32 hash);
+void ctlite_table_lock(struct ctlite_table *table, u32 hash,
+		       struct ctlite_locked *l);
+void ctlite_table_unlock(struct ctlite_locked *l);
+int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
+			struct ctlite_resize *done);
+unsigned int ctlite_table_check(struct ctlite_table *table);
 
 #endif /* _CTLITE_TABLE_H */

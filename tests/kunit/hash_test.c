@@ -5,16 +5,15 @@
  * tables (never the live one).
  */
 #include <kunit/test.h>
-#include <linux/completion.h>
 #include <linux/delay.h>
-#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/in.h>
 #include <linux/random.h>
-#include <linux/sched/task.h>
 #include <linux/socket.h>
 
 #include <ctlite/table.h>
+
+#include "threads.h"
 
 #define NET_A	1001
 #define NET_B	1002
@@ -145,17 +144,17 @@ static void the_key_changes_the_bucket_mapping(struct kunit *test)
 static u64 chi_square(struct kunit *test, struct ctlite_table *t,
 		      unsigned int n, void (*make)(struct ctlite_key *, u32))
 {
-	unsigned int *hits, i;
-	u64 expected = n / t->size, sum = 0;
+	unsigned int size = ctlite_table_size(t), *hits, i;
+	u64 expected = n / size, sum = 0;
 	struct ctlite_key k;
 
-	hits = kunit_kcalloc(test, t->size, sizeof(*hits), GFP_KERNEL);
+	hits = kunit_kcalloc(test, size, sizeof(*hits), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, hits);
 	for (i = 0; i < n; i++) {
 		make(&k, i);
 		hits[ctlite_table_bucket(t, ctlite_table_hash(t, &k))]++;
 	}
-	for (i = 0; i < t->size; i++) {
+	for (i = 0; i < size; i++) {
 		s64 d = (s64)hits[i] - expected;
 
 		sum += d * d;
@@ -321,9 +320,7 @@ static void max_is_enforced_exactly(struct kunit *test)
 
 struct racer {
 	struct ctlite_table *table;
-	atomic_t *ready;
 	bool reverse;
-	struct completion done;
 	unsigned int created;
 	int errors;
 };
@@ -337,10 +334,6 @@ static int race_inserts(void *data)
 	unsigned int i;
 	bool created;
 
-	/* start together, so both CPUs really insert the same flows at once */
-	atomic_inc(r->ready);
-	while (atomic_read(r->ready) < 2)
-		cpu_relax();
 	/* opposite orders: the racers meet, and collide, in the middle */
 	for (i = 0; i < RACE_FLOWS; i++) {
 		unsigned int f = r->reverse ? RACE_FLOWS - 1 - i : i;
@@ -350,37 +343,22 @@ static int race_inserts(void *data)
 			r->errors++;
 		r->created += created;
 	}
-	complete(&r->done);
 	return 0;
 }
 
 static void concurrent_inserts_of_one_flow_make_one_entry(struct kunit *test)
 {
 	struct ctlite_table *t = test_table(test, 64, RACE_FLOWS);
-	atomic_t ready = ATOMIC_INIT(0);
 	struct racer r[2] = {
-		{ .table = t, .ready = &ready },
-		{ .table = t, .ready = &ready, .reverse = true },
+		{ .table = t },
+		{ .table = t, .reverse = true },
 	};
-	struct task_struct *task[2];
-	unsigned int i;
+	int (*const fn[])(void *) = { race_inserts, race_inserts };
+	void *const data[] = { &r[0], &r[1] };
+	struct test_threads threads;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs 2 CPUs");
-	for (i = 0; i < 2; i++) {
-		init_completion(&r[i].done);
-		task[i] = kthread_create(race_inserts, &r[i], "ctlite_race/%u", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[i]));
-		kthread_bind(task[i], i);
-		get_task_struct(task[i]);
-		wake_up_process(task[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		/* kthread_stop() before the thread ran would skip it */
-		wait_for_completion(&r[i].done);
-		kthread_stop(task[i]);
-		put_task_struct(task[i]);
-	}
+	test_threads_start(test, &threads, 2, fn, data);
+	test_threads_wait(&threads);
 
 	/* every flow made exactly once, by one racer or the other */
 	KUNIT_EXPECT_EQ(test, r[0].errors + r[1].errors, 0);
@@ -404,4 +382,259 @@ static struct kunit_suite table_suite = {
 	.test_cases = table_cases,
 };
 
-kunit_test_suites(&hash_suite, &table_suite);
+/*
+ * Resize: a set of flows, the entries they got, and checks that a resize
+ * kept every one of them where a lookup finds it.
+ */
+struct flows {
+	unsigned int n;
+	struct ctlite_key *k;
+	struct ctlite_entry **e;
+};
+
+static void random_key6(struct ctlite_key *k, u32 net_id)
+{
+	ctlite_key_init(k, net_id, AF_INET6, IPPROTO_UDP);
+	get_random_bytes(&k->addr.ip6, sizeof(k->addr.ip6));
+	k->port[0] = htons(get_random_u32() & 0xffff);
+	k->port[1] = htons(get_random_u32() & 0xffff);
+	ctlite_key_canonicalize(k);
+}
+
+/*
+ * @n flows: one in 6 IPv6, every other one ASSURED, so both caches and
+ * both kinds of index entry are moved
+ */
+static void make_flows(struct kunit *test, struct ctlite_table *t,
+		       struct flows *f, unsigned int n)
+{
+	struct ctlite_insert ins = { .deadline = 1U << 30 };
+	unsigned int i;
+
+	f->n = n;
+	f->k = kunit_kcalloc(test, n, sizeof(*f->k), GFP_KERNEL);
+	f->e = kunit_kcalloc(test, n, sizeof(*f->e), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, f->k && f->e);
+	for (i = 0; i < n; i++) {
+		if (i % 6 == 5)
+			random_key6(&f->k[i], NET_A);
+		else
+			random_key4(&f->k[i], NET_A);
+		ins.flags = i & 1 ? CTLITE_F_ASSURED : 0;
+		rcu_read_lock();
+		f->e[i] = ctlite_table_insert(t, &f->k[i],
+					      ctlite_table_hash(t, &f->k[i]), &ins);
+		rcu_read_unlock();
+		KUNIT_ASSERT_FALSE(test, IS_ERR(f->e[i]));
+		/* a random key twice would make one entry for two flows */
+		KUNIT_ASSERT_TRUE(test, ins.created);
+	}
+}
+
+/* How many of @f a lookup does not find as the very entry it got */
+static unsigned int flows_lost(struct ctlite_table *t, const struct flows *f)
+{
+	unsigned int i, lost = 0;
+
+	for (i = 0; i < f->n; i++)
+		lost += lookup(t, &f->k[i]) != f->e[i];
+	return lost;
+}
+
+static void resize_keeps_every_entry_and_the_index(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 16, 1000, 65536, 4093, 64 };
+	struct ctlite_table *t = test_table(test, 64, 100000);
+	struct ctlite_resize done;
+	u64 longest = 0;
+	struct flows f;
+	unsigned int i;
+
+	make_flows(test, t, &f, 6000);
+	KUNIT_ASSERT_EQ(test, ctlite_table_check(t), 0U);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		unsigned int before = ctlite_table_size(t);
+
+		KUNIT_ASSERT_EQ(test, ctlite_table_resize(t, sizes[i], &done), 0);
+		KUNIT_EXPECT_EQ(test, ctlite_table_size(t), sizes[i]);
+		KUNIT_EXPECT_EQ(test, done.old_size, before);
+		KUNIT_EXPECT_EQ(test, done.moved, 6000U);
+		KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 6000);
+		/* on its right chain, counted, and the unassured index exact */
+		KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+		KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+		longest = max(longest, done.pause_ns);
+	}
+	/* one line: a case keeps only 512 bytes of log in 6.1 */
+	kunit_info(test, "%zu resizes of 6000 entries, longest pause %llu us\n",
+		   ARRAY_SIZE(sizes), div_u64(longest, NSEC_PER_USEC));
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_A), 6000U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 6000U);
+}
+
+static void resize_refuses_bad_sizes_and_keeps_the_table(struct kunit *test)
+{
+	static const unsigned int bad[] = {
+		0, CTLITE_HASHSIZE_MIN - 1, CTLITE_HASHSIZE_MAX + 1, UINT_MAX,
+	};
+	struct ctlite_table *t = test_table(test, 256, 1000);
+	struct ctlite_resize done;
+	struct flows f;
+	unsigned int i;
+
+	make_flows(test, t, &f, 500);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ(test, ctlite_table_resize(t, bad[i], NULL), -EINVAL);
+	/* the same size again: nothing to do */
+	KUNIT_EXPECT_EQ(test, ctlite_table_resize(t, 256, &done), 0);
+	KUNIT_EXPECT_EQ(test, done.old_size, 256U);
+	KUNIT_EXPECT_EQ(test, done.moved, 0U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 256U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 500);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+	/* the limits themselves are sizes */
+	KUNIT_EXPECT_EQ(test, ctlite_table_resize(t, CTLITE_HASHSIZE_MIN, NULL), 0);
+	KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+	ctlite_table_destroy(t);
+}
+
+static void early_drop_finds_victims_after_a_resize(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 16, 100);
+	unsigned int searched = 0, i;
+	struct flows f;
+
+	/* 50 unassured among 100 in 16 buckets, then spread over 65536 */
+	make_flows(test, t, &f, 100);
+	KUNIT_ASSERT_EQ(test, ctlite_table_resize(t, 65536, NULL), 0);
+	KUNIT_ASSERT_EQ(test, ctlite_table_check(t), 0U);
+	rcu_read_lock();
+	for (i = 0; i < 50; i++)
+		if (ctlite_table_evict(t, get_random_u32(), 0, &searched) !=
+		    CTLITE_EVICT_UNASSURED)
+			break;
+	/* and then there is none left to take */
+	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, get_random_u32(), 0, &searched),
+			CTLITE_EVICT_NONE);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, i, 50U);
+	/* evict hands the slots over: count still holds them */
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 1U);
+	atomic_sub(50, &t->count);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	ctlite_table_destroy(t);
+}
+
+/* A CPU that looks up known flows, and one that churns others, until told */
+struct resize_racer {
+	struct ctlite_table *t;
+	const struct flows *f;
+	bool *stop;
+	unsigned long rounds;
+	unsigned long lost;
+	unsigned long churned;
+	int errors;
+};
+
+static int look_up_known_flows(void *data)
+{
+	struct resize_racer *r = data;
+
+	while (!READ_ONCE(*r->stop)) {
+		r->lost += flows_lost(r->t, r->f);
+		r->rounds++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int churn_new_flows(void *data)
+{
+	struct resize_racer *r = data;
+	struct ctlite_entry *e;
+	struct ctlite_key k;
+
+	while (!READ_ONCE(*r->stop)) {
+		random_key4(&k, NET_B);
+		e = insert(r->t, &k, NULL);
+		if (IS_ERR(e)) {
+			r->errors++;
+		} else {
+			/* what was just made is found, and goes */
+			if (lookup(r->t, &k) != e)
+				r->lost++;
+			rcu_read_lock();
+			if (!ctlite_table_delete(r->t, e))
+				r->errors++;
+			rcu_read_unlock();
+		}
+		r->churned++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Resize again and again while one CPU looks up 5000 known flows and the
+ * other makes and deletes flows: no lookup of a known flow may miss, and
+ * the table must come out whole.
+ */
+static void resizes_under_lookups_and_churn_lose_nothing(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 16, 4096, 1000, 65536, 64 };
+	struct ctlite_table *t = test_table(test, 1024, 100000);
+	bool stop = false;
+	struct resize_racer r[2] = {
+		{ .t = t, .stop = &stop },
+		{ .t = t, .stop = &stop },
+	};
+	int (*const fn[])(void *) = { look_up_known_flows, churn_new_flows };
+	void *const data[] = { &r[0], &r[1] };
+	struct test_threads threads;
+	u64 longest = 0;
+	struct ctlite_resize done;
+	unsigned int i;
+	struct flows f;
+
+	make_flows(test, t, &f, 5000);
+	r[0].f = &f;
+	r[1].f = &f;
+	test_threads_start(test, &threads, 2, fn, data);
+	for (i = 0; i < 4 * ARRAY_SIZE(sizes); i++) {
+		if (ctlite_table_resize(t, sizes[i % ARRAY_SIZE(sizes)], &done))
+			break;
+		longest = max(longest, done.pause_ns);
+		msleep(20);
+	}
+	WRITE_ONCE(stop, true);
+	test_threads_wait(&threads);
+
+	KUNIT_EXPECT_EQ(test, i, 4U * ARRAY_SIZE(sizes));
+	KUNIT_EXPECT_EQ(test, r[0].lost, 0UL);
+	KUNIT_EXPECT_EQ(test, r[1].lost, 0UL);
+	KUNIT_EXPECT_EQ(test, r[1].errors, 0);
+	KUNIT_EXPECT_GT(test, r[0].rounds, 0UL);
+	KUNIT_EXPECT_GT(test, r[1].churned, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 5000);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+	kunit_info(test, "%u resizes of 5000+ entries: longest pause %llu us; %lu lookup rounds, %lu flows churned meanwhile\n",
+		   i, div_u64(longest, NSEC_PER_USEC), r[0].rounds, r[1].churned);
+	ctlite_table_destroy(t);
+}
+
+static struct kunit_case resize_cases[] = {
+	KUNIT_CASE(resize_keeps_every_entry_and_the_index),
+	KUNIT_CASE(resize_refuses_bad_sizes_and_keeps_the_table),
+	KUNIT_CASE(early_drop_finds_victims_after_a_resize),
+	KUNIT_CASE(resizes_under_lookups_and_churn_lose_nothing),
+	{}
+};
+
+static struct kunit_suite resize_suite = {
+	.name = "ctlite_resize",
+	.test_cases = resize_cases,
+};
+
+kunit_test_suites(&hash_suite, &table_suite, &resize_suite);

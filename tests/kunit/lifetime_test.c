@@ -8,18 +8,17 @@
  * so every deadline comparison also crosses it.
  */
 #include <kunit/test.h>
-#include <linux/completion.h>
-#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
 #include <linux/percpu.h>
-#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/tcp.h>
 
 #include <ctlite/ctlite.h>
+
+#include "threads.h"
 
 #define NET		2001
 #define CLIENT		0x0a000002	/* 10.0.0.2:40000, opens the flows */
@@ -569,10 +568,8 @@ static void lowered_max_admits_nothing_and_evicts_nothing(struct kunit *test)
 
 struct flooder {
 	struct fixture *f;
-	atomic_t *ready;
 	unsigned int first;
 	unsigned int dropped;
-	struct completion done;
 };
 
 enum { FLOOD_FLOWS = 3000 };
@@ -582,13 +579,9 @@ static int flood_new_flows(void *data)
 	struct flooder *fl = data;
 	unsigned int i;
 
-	atomic_inc(fl->ready);
-	while (atomic_read(fl->ready) < 2)
-		cpu_relax();
 	for (i = 0; i < FLOOD_FLOWS; i++)
 		if (udp(fl->f, fl->first + i, true) == NF_DROP)
 			fl->dropped++;
-	complete(&fl->done);
 	return 0;
 }
 
@@ -600,30 +593,17 @@ static int flood_new_flows(void *data)
 static void early_drop_keeps_admitting_under_concurrent_floods(struct kunit *test)
 {
 	struct fixture *f = fixture(test, 1024, 64);
-	atomic_t ready = ATOMIC_INIT(0);
 	struct flooder fl[2] = {
-		{ .f = f, .ready = &ready, .first = 100000 },
-		{ .f = f, .ready = &ready, .first = 200000 },
+		{ .f = f, .first = 100000 },
+		{ .f = f, .first = 200000 },
 	};
-	struct task_struct *task[2];
-	unsigned int i;
+	int (*const fn[])(void *) = { flood_new_flows, flood_new_flows };
+	void *const data[] = { &fl[0], &fl[1] };
+	struct test_threads threads;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs 2 CPUs");
 	fill(test, f, 64, 0);
-	for (i = 0; i < 2; i++) {
-		init_completion(&fl[i].done);
-		task[i] = kthread_create(flood_new_flows, &fl[i], "ctlite_flood/%u", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[i]));
-		kthread_bind(task[i], i);
-		get_task_struct(task[i]);
-		wake_up_process(task[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		wait_for_completion(&fl[i].done);
-		kthread_stop(task[i]);
-		put_task_struct(task[i]);
-	}
+	test_threads_start(test, &threads, 2, fn, data);
+	test_threads_wait(&threads);
 	KUNIT_EXPECT_EQ(test, fl[0].dropped + fl[1].dropped, 0U);
 	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_DROP), 0U);
 	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_EARLY_DROP), 2U * FLOOD_FLOWS);

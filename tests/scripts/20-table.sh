@@ -103,12 +103,24 @@ sysctls_show_and_bound_the_table() {
 		expect_eq "$(sysctl -n net.ctlite.max)" 6000 "max after writing '$bad'"
 	done
 	! echo 10 >/proc/sys/net/ctlite/count 2>/dev/null || die "count is writable"
-	! echo 10 >/proc/sys/net/ctlite/buckets 2>/dev/null || die "buckets is writable"
-	# the shared limit is set from the initial namespace only
+	# buckets resizes; out of its range it is refused with a log line
+	for bad in 0 15 16777217 -1 abc ''; do
+		! echo "$bad" >/proc/sys/net/ctlite/buckets 2>/dev/null || die "buckets=$bad accepted"
+		expect_eq "$(sysctl -n net.ctlite.buckets)" 2048 "buckets after writing '$bad'"
+	done
+	kmsg_mark
+	! echo 15 >/sys/module/ctlite/parameters/hashsize 2>/dev/null || die "hashsize=15 accepted"
+	ctlite_log | grep -qx 'ctlite: hashsize 15 refused: out of range (16\.\.16777216)' ||
+		die "no refusal line; ctlite logged: $(ctlite_log)"
+	expect_eq "$(ctlite_param hashsize)" 2048 "hashsize after writing 15"
+	# the shared table is sized from the initial namespace only
 	netns_pair
 	expect_eq "$(in_a sysctl -n net.ctlite.max)" 6000 "max seen in ct-a"
 	! in_a sh -c 'echo 7 >/proc/sys/net/ctlite/max' 2>/dev/null || die "max writable in ct-a"
 	expect_eq "$(sysctl -n net.ctlite.max)" 6000 "max after a write from ct-a"
+	expect_eq "$(in_a sysctl -n net.ctlite.buckets)" 2048 "buckets seen in ct-a"
+	! in_a sh -c 'echo 4096 >/proc/sys/net/ctlite/buckets' 2>/dev/null || die "buckets writable in ct-a"
+	expect_eq "$(sysctl -n net.ctlite.buckets)" 2048 "buckets after a write from ct-a"
 }
 
 proc_files_have_the_documented_shape() {

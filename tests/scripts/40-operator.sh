@@ -3,7 +3,8 @@
 #
 # What the operator hears before and when the table fills: one warning per
 # crossing of 80% and 95% of max, re-armed once the table empties again,
-# and, after "table full", a line naming who filled it.
+# and, after "table full", a line naming who filled it; what they can
+# change live: max, and the bucket array (resized under a flood).
 . "$(dirname "$0")/lib.sh"
 
 # Lines of the kernel log since the mark that match the ERE, counted
@@ -79,6 +80,57 @@ max_raise_and_lower_take_effect_at_once() {
 	expect_eq "$(sysctl -n net.ctlite.max)" 10 "max after a write beyond RAM"
 }
 
+# The UDP flows to port 9999 that netns NS tracks, without the timeout
+flows_to_9999() { ct_lines "$1" 'dport=9999 ' | awk '{ $5 = ""; print }' | sort; }
+
+resize_under_flood_keeps_every_entry() {
+	ctlite_load hashsize=64 max=50000
+	netns_pair
+	ct_sysctl_pair adaptive_start 0
+	ct_sysctl_pair timeout_udp 600
+	peer_a udp-send 10.99.0.2 9999 300 50000	# tracked in ct-a and ct-b
+	local before_a before_b
+	before_a=$(flows_to_9999 ct-a)
+	before_b=$(flows_to_9999 ct-b)
+	expect_eq "$(wc -l <<<"$before_a")" 300 "flows in ct-a"
+	# SYNs to a closed port: each flow is made, answered by an RST and
+	# evicted, in both namespaces, while the table is resized
+	kmsg_mark
+	peer_a syn-flood 10.99.0.2 8080 20000 7 &
+	local flood=$! sizes=(16 4096 1000 65536 128 2048) i=0 during=0 size
+	while [ "$i" -lt 6 ] || kill -0 "$flood" 2>/dev/null; do
+		size=${sizes[$((i % 6))]}
+		# through the sysctl and through the parameter in turn
+		if ((i % 2)); then
+			echo "$size" >/sys/module/ctlite/parameters/hashsize
+		else
+			sysctl -qw net.ctlite.buckets="$size"
+		fi
+		! kill -0 "$flood" 2>/dev/null || during=$((during + 1))
+		expect_eq "$(sysctl -n net.ctlite.buckets)" "$size" "buckets after resize $i"
+		expect_eq "$(ctlite_param hashsize)" "$size" "hashsize after resize $i"
+		i=$((i + 1))
+	done
+	wait "$flood"
+	[ "$during" -ge 3 ] || die "only $during of $i resizes overlapped the flood"
+	[ "$(ct_stat ct-b new)" -gt 10000 ] || die "the flood made only $(ct_stat ct-b new) flows in ct-b"
+	# every flow kept its entry, state and flags ...
+	[ "$(flows_to_9999 ct-a)" = "$before_a" ] || die "ct-a's flows changed: $(diff <(echo "$before_a") <(flows_to_9999 ct-a))"
+	[ "$(flows_to_9999 ct-b)" = "$before_b" ] || die "ct-b's flows changed: $(diff <(echo "$before_b") <(flows_to_9999 ct-b))"
+	# ... and a lookup still finds each: their next packets start nothing new
+	local new found
+	new=$(ct_stat ct-a new)
+	found=$(ct_stat ct-a found)
+	peer_a udp-send 10.99.0.2 9999 300 50000
+	expect_eq "$(ct_stat ct-a new)" "$new" "new flows in ct-a after the resends"
+	expect_eq "$(($(ct_stat ct-a found) - found))" 300 "resends found in ct-a"
+	# one line per resize, with the pause it caused
+	local pauses
+	pauses=$(ctlite_log | sed -nE 's/^ctlite: resized from [0-9]+ to [0-9]+ buckets: [0-9]+ entries moved, new flows waited ([0-9]+) us$/\1/p')
+	expect_eq "$(wc -l <<<"$pauses")" "$i" "resize lines"
+	echo "# $i resizes ($during during a flood of 20000 SYNs, $(ct_stat ct-b new) flows in ct-b); pauses in us: $(echo $pauses)"
+}
+
 TUNE=$CTLITE_TOP/scripts/ctlite-tune
 
 ctlite_tune_sizes_and_applies() {
@@ -111,4 +163,5 @@ run_tests \
 	fill_warnings_come_once_per_crossing \
 	table_full_line_names_who_filled_it \
 	max_raise_and_lower_take_effect_at_once \
+	resize_under_flood_keeps_every_entry \
 	ctlite_tune_sizes_and_applies
