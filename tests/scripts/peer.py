@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Traffic peers for the guest tests: small, bounded, no third-party code.
 
-  peer.py tcp-server ADDR PORT          echo every line back, for 120 s
+  peer.py tcp-server ADDR PORT [SECS]   echo every line back, for SECS
+                                        (default 120) seconds
   peer.py tcp-session ADDR PORT         connect, then for each stdin line
                                         send it, print the echo ("" on error)
   peer.py tcp-connect ADDR PORT [SPORT] connect, exchange one line, close
+  peer.py tcp-clients ADDR PORT N       N clients one after another, each
+                                        given 2 s to connect and be
+                                        answered; prints "SERVED N"
   peer.py tcp-rst ADDR PORT [SPORT]     the same, but close with an RST
                                         (SO_LINGER 0)
   peer.py syn-flood ADDR PORT N SEED    N SYNs from random 10.99.0.10-250
@@ -19,6 +23,7 @@
 Exit status 0 on success; a failed connect prints why and exits 1.
 """
 import random
+import select
 import socket
 import struct
 import sys
@@ -29,33 +34,37 @@ def family(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def tcp_server(addr, port):
+def tcp_server(addr, port, secs=120):
     s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
     s.listen(64)
-    s.settimeout(1)
-    end = time.time() + 120
+    s.setblocking(False)
+    end = time.time() + secs
     conns = []
     while time.time() < end:
-        try:
-            c, _ = s.accept()
-            c.setblocking(False)
-            conns.append(c)
-        except socket.timeout:
-            pass
-        for c in list(conns):
+        # answer whatever is ready at once: a slow echo looks like a failure
+        ready, _, _ = select.select([s] + conns, [], [], 1)
+        for c in ready:
+            if c is s:
+                try:
+                    conn, _ = s.accept()
+                    conn.setblocking(False)
+                    conns.append(conn)
+                except OSError:
+                    pass
+                continue
             try:
                 data = c.recv(4096)
-                if not data:
-                    conns.remove(c)
-                    c.close()
-                else:
+                if data:
                     c.sendall(data)
+                    continue
             except BlockingIOError:
-                pass
+                continue
             except OSError:
-                conns.remove(c)
+                pass
+            conns.remove(c)
+            c.close()
 
 
 def connect(addr, port, sport=0, timeout=5):
@@ -85,6 +94,20 @@ def tcp_connect(addr, port, sport=0):
     ok = s.recv(100) == b"hello\n"
     s.close()
     return ok
+
+
+def tcp_clients(addr, port, n):
+    served = 0
+    for _ in range(n):
+        try:
+            s = connect(addr, port, 0, 2)
+            s.sendall(b"hello\n")
+            served += s.recv(100) == b"hello\n"
+            s.close()
+        except OSError:
+            pass  # refused, or dropped by a full table: counted out
+    print(served, n)
+    return True
 
 
 def tcp_rst(addr, port, sport=0):
@@ -164,11 +187,13 @@ def main(argv):
     rest = [int(a) for a in argv[4:]]
     try:
         if mode == "tcp-server":
-            tcp_server(addr, port)
+            tcp_server(addr, port, *rest)
         elif mode == "tcp-session":
             tcp_session(addr, port)
         elif mode == "tcp-connect":
             return 0 if tcp_connect(addr, port, *rest) else 1
+        elif mode == "tcp-clients":
+            tcp_clients(addr, port, *rest)
         elif mode == "tcp-rst":
             return 0 if tcp_rst(addr, port, *rest) else 1
         elif mode == "syn-flood":
