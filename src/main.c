@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
 #include <linux/socket.h>
 
 #include <net/net_namespace.h>
@@ -77,8 +78,13 @@ static int param_set_given(const char *val, const struct kernel_param *kp)
 	if (kstrtouint(val, 0, &v))
 		return -EINVAL;
 	if (ctlite_table) {
-		/* only hashsize is writable once loaded: max is a sysctl */
-		if (!capable(CAP_NET_ADMIN))
+		/*
+		 * Only hashsize is writable once loaded (max is a sysctl), and,
+		 * like net.ctlite.buckets, only by an admin of the initial netns:
+		 * the table is shared by all.
+		 */
+		if (!capable(CAP_NET_ADMIN) ||
+		    !net_eq(current->nsproxy->net_ns, &init_net))
 			return -EPERM;
 		return ctlite_resize_live(v);
 	}

@@ -96,7 +96,7 @@ resize_under_flood_keeps_every_entry() {
 	# SYNs to a closed port: each flow is made, answered by an RST and
 	# evicted, in both namespaces, while the table is resized
 	kmsg_mark
-	peer_a syn-flood 10.99.0.2 8080 20000 7 &
+	peer_a syn-flood 10.99.0.2 8080 4000 7 &
 	local flood=$! sizes=(16 4096 1000 65536 128 2048) i=0 during=0 size
 	while [ "$i" -lt 6 ] || kill -0 "$flood" 2>/dev/null; do
 		size=${sizes[$((i % 6))]}
@@ -113,7 +113,7 @@ resize_under_flood_keeps_every_entry() {
 	done
 	wait "$flood"
 	[ "$during" -ge 3 ] || die "only $during of $i resizes overlapped the flood"
-	[ "$(ct_stat ct-b new)" -gt 10000 ] || die "the flood made only $(ct_stat ct-b new) flows in ct-b"
+	[ "$(ct_stat ct-b new)" -gt 3000 ] || die "the flood made only $(ct_stat ct-b new) flows in ct-b"
 	# every flow kept its entry, state and flags ...
 	[ "$(flows_to_9999 ct-a)" = "$before_a" ] || die "ct-a's flows changed: $(diff <(echo "$before_a") <(flows_to_9999 ct-a))"
 	[ "$(flows_to_9999 ct-b)" = "$before_b" ] || die "ct-b's flows changed: $(diff <(echo "$before_b") <(flows_to_9999 ct-b))"
@@ -128,7 +128,7 @@ resize_under_flood_keeps_every_entry() {
 	local pauses
 	pauses=$(ctlite_log | sed -nE 's/^ctlite: resized from [0-9]+ to [0-9]+ buckets: [0-9]+ entries moved, new flows waited ([0-9]+) us$/\1/p')
 	expect_eq "$(wc -l <<<"$pauses")" "$i" "resize lines"
-	echo "# $i resizes ($during during a flood of 20000 SYNs, $(ct_stat ct-b new) flows in ct-b); pauses in us: $(echo $pauses)"
+	echo "# $i resizes ($during during a flood of 4000 SYNs, $(ct_stat ct-b new) flows in ct-b); pauses in us: $(echo $pauses)"
 }
 
 TUNE=$CTLITE_TOP/scripts/ctlite-tune
@@ -156,6 +156,7 @@ ctlite_tune_sizes_and_applies() {
 	expect_eq "$rc" 1 "--apply without ctlite loaded"
 	ctlite_load
 	"$TUNE" --ram 1G --share 10 --apply >/dev/null
+	expect_eq "$(sysctl -n net.ctlite.buckets)" 150807 "buckets after --apply"
 	expect_eq "$(sysctl -n net.ctlite.max)" 1206451 "max after --apply"
 }
 
