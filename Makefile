@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules check kernel lint install clean help
+.PHONY: all modules check demo kernel lint install clean help
 
 all: modules
 
@@ -23,6 +23,9 @@ modules:
 
 check:
 	@$(VM)/check.sh
+
+demo:
+	@$(VM)/check.sh demo
 
 kernel:
 	@$(VM)/deps.sh check
@@ -48,6 +51,8 @@ help:
 	@echo '  make check      on Debian 12 as root: install what is needed, build the'
 	@echo '                  debug guest kernel (cached in ~/.cache/ctlite), run KUnit'
 	@echo '                  and guest tests in QEMU; ends with "N passed, N failed"'
+	@echo '  make demo       the same set-up, then a guest tells the story of a table'
+	@echo '                  filled by a SYN flood and its live fixes, with real numbers'
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make clean      remove build output'

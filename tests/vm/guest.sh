@@ -3,7 +3,9 @@
 #
 # Runs inside the test guest (started by init.sh): loads ctlite and its
 # KUnit suite and collects their KTAP, runs every tests/scripts/*.sh (TAP),
-# then looks for leaks (kmemleak) and kernel reports (dmesg).  Every result
+# then looks for leaks (kmemleak) and kernel reports (dmesg).  With
+# ctlite_guest=demo (make demo) it tells scripts/demo.sh's story instead of
+# running the tests, then looks for leaks and reports the same way.  Every result
 # is one TAP line on stdout and in results/tap.log; results/done marks a
 # run that got to its end.
 set -uo pipefail
@@ -116,6 +118,19 @@ scripts() {
 	done
 }
 
+# make demo: the story, every line as it comes, and whether it all held
+demo() {
+	local line rc=1
+	while IFS= read -r line; do
+		case "$line" in
+		"exit "*) rc=${line#exit } ;;
+		*) emit "$line" ;;
+		esac
+	done < <(timeout -k 10 "$script_timeout" bash "$top/scripts/demo.sh" 2>&1; echo "exit $?")
+	emit ""
+	check "demo: every step behaved as told" test "$rc" = 0
+}
+
 # kmemleak only reports objects unreferenced for 5 s, and only after a scan.
 # There is no scan at boot (it costs ~10 s under TCG): this kernel reports
 # no leaks of its own, so whatever the one scan finds is a failure.
@@ -148,11 +163,15 @@ splats() {
 }
 
 emit "# ctlite guest: $(uname -r), $(nproc) CPUs"
-sanity
-if [[ kunit == $only || $only == "*" ]]; then
-	kunit
+if [ "${ctlite_guest:-check}" = demo ]; then
+	demo
+else
+	sanity
+	if [[ kunit == $only || $only == "*" ]]; then
+		kunit
+	fi
+	scripts
 fi
-scripts
 unload_all
 kmemleak_end
 splats

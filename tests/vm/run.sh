@@ -10,7 +10,8 @@
 #
 # Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 1200),
 # CTLITE_MEM (guest RAM, default 1G), CTLITE_ACCEL (kvm or tcg; default:
-# kvm when a probe shows it works), CTLITE_ONLY (glob of test names).
+# kvm when a probe shows it works), CTLITE_ONLY (glob of test names),
+# CTLITE_GUEST (check, the default, or demo: what the guest runs).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,7 +46,7 @@ cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=131072,cache=loose ro"
 cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1"
 cmdline+=" ctlite_top=$CTLITE_TOP ctlite_mods=$mods ctlite_modroot=$kdir/modroot"
-cmdline+=" ctlite_only=${CTLITE_ONLY:-*}"
+cmdline+=" ctlite_only=${CTLITE_ONLY:-*} ctlite_guest=${CTLITE_GUEST:-check}"
 
 boot() {
 	note "booting $(basename "$kdir") (${accel[1]%%,*}, 2 vCPUs, $mem, up to ${timeout_s}s)"
