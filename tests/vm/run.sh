@@ -45,6 +45,9 @@ console=$run/console.log
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=131072,cache=loose ro"
 cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1"
+# ctlite's entry caches may be made to fail (failslab's cache filter, set
+# from debugfs by the reliability tests); nothing fails until they ask
+cmdline+=" slub_debug=A,ctlite_entry4,ctlite_entry6"
 cmdline+=" ctlite_top=$CTLITE_TOP ctlite_mods=$mods ctlite_modroot=$kdir/modroot"
 cmdline+=" ctlite_only=${CTLITE_ONLY:-*} ctlite_guest=${CTLITE_GUEST:-check}"
 
