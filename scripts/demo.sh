@@ -128,22 +128,24 @@ verify "a raised max absorbs a second flood: $served of $CLIENTS served, nothing
 title "Fix 3, live: sysctl -w net.ctlite.buckets=2048"
 entries=$(count)
 say "$entries entries in 64 buckets: chains of $(( entries / 64 )) on average, walked by every new flow."
-# Entries compared per tracked packet while the clients run, in tenths
-compared() {
+# Run the clients: $served, and the entries compared per tracked packet
+# meanwhile, in tenths, in $compared
+run_and_compare() {
 	local searched packets
 	searched=$(stat_pair searched)
 	packets=$(( $(stat_pair found) + $(stat_pair new) ))
-	clients >/dev/null
+	served=$(clients)
 	packets=$(( $(stat_pair found) + $(stat_pair new) - packets ))
-	echo $(( ($(stat_pair searched) - searched) * 10 / (packets ? packets : 1) ))
+	compared=$(( ($(stat_pair searched) - searched) * 10 / (packets ? packets : 1) ))
 }
 tenths() { echo "$(($1 / 10)).$(($1 % 10))"; }
-before=$(compared)
+run_and_compare
+before=$compared
 kmsg_mark
 sysctl -qw net.ctlite.buckets=2048
 show "$(ctlite_log | grep '^ctlite: resized')"
-after=$(compared)
-served=$(clients)
+run_and_compare
+after=$compared
 show "entries compared per packet: $(tenths "$before") before, $(tenths "$after") after" \
 	"clients served: $served of $CLIENTS" "table: $(fill)"
 verify "the resize kept all $entries entries and shortened the walks; $served of $CLIENTS served" \

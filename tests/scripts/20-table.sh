@@ -161,12 +161,9 @@ netns_exit_frees_its_entries() {
 	ip netns del ct-b
 	# ct-b's cleanup removes veth-a too, after ctlite's netns exit ran
 	# (pernet exits run in reverse order of registration)
-	local i
-	for i in $(seq 60); do
-		ip -n ct-a link show veth-a >/dev/null 2>&1 || break
-		nap 0.5
-	done
-	! ip -n ct-a link show veth-a >/dev/null 2>&1 || die "ct-b was not cleaned up"
+	# (ct-a's device list through its sleeper: no process per look)
+	veth_a_gone() { [[ $(<"$(ns_proc_net ct-a)/dev") != *veth-a:* ]]; }
+	wait_for veth_a_gone 30 >/dev/null || die "ct-b was not cleaned up"
 	kmsg_mark
 	rmmod ctlite
 	ctlite_log | grep -qx "ctlite: unloaded, $kept entries freed" ||
