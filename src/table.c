@@ -27,6 +27,10 @@
  * so no packet of a tracked flow is taken for a new flow because of a
  * resize.  Whole-table walks (GC, flushes) hold table->resize_lock, which
  * keeps the array still under them.
+ *
+ * Lock order: kernel_param_lock (a hashsize write) before
+ * table->resize_lock, before table->all_lock, before a bucket lock.  No
+ * path holds two bucket locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -423,6 +427,24 @@ static void all_unlock(struct ctlite_table *table)
 	spin_unlock(&table->all_lock);
 }
 
+/*
+ * Lock bucket @bucket of @b into @l.  The lock is held on return either
+ * way; the answer says whether @b is still the live array (a resize may
+ * have finished between the caller's read of table->b and the lock).
+ * Under RCU the old array is not freed, so no reuse of its address can
+ * fool the comparison.
+ */
+static bool lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
+		    unsigned int bucket, struct ctlite_locked *l)
+	__acquires(l->lock)
+{
+	l->b = b;
+	l->bucket = bucket;
+	l->lock = bucket_lock(table, bucket);
+	lock_bh(table, l->lock);
+	return rcu_access_pointer(table->b) == b;
+}
+
 /**
  * ctlite_table_lock() - lock a flow's bucket in the live array
  * @table: the table
@@ -438,17 +460,11 @@ void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 		       struct ctlite_locked *l)
 	__acquires(l->lock)
 {
+	struct ctlite_buckets *b;
+
 	for (;;) {
-		l->b = rcu_dereference(table->b);
-		l->bucket = reciprocal_scale(hash, l->b->size);
-		l->lock = bucket_lock(table, l->bucket);
-		lock_bh(table, l->lock);
-		/*
-		 * A resize may have finished between the read and the lock.
-		 * Under RCU the old array is not freed, so no reuse of its
-		 * address can fool the comparison.
-		 */
-		if (likely(rcu_access_pointer(table->b) == l->b))
+		b = rcu_dereference(table->b);
+		if (likely(lock_in(table, b, reciprocal_scale(hash, b->size), l)))
 			return;
 		spin_unlock_bh(l->lock);
 	}
@@ -921,11 +937,7 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 		bucket = next_unassured(b, bucket, &budget);
 		if (bucket >= b->size)
 			break;
-		l.b = b;
-		l.bucket = bucket;
-		l.lock = bucket_lock(table, bucket);
-		lock_bh(table, l.lock);
-		if (unlikely(rcu_access_pointer(table->b) != b)) {
+		if (unlikely(!lock_in(table, b, bucket, &l))) {
 			/* resized since the pick: start over in the new array */
 			spin_unlock_bh(l.lock);
 			b = rcu_dereference(table->b);
@@ -971,10 +983,8 @@ static void walk_lock(struct ctlite_table *table, struct ctlite_buckets *b,
 	__acquires(l->lock)
 {
 	lockdep_assert_held(&table->resize_lock);
-	l->b = b;
-	l->bucket = bucket;
-	l->lock = bucket_lock(table, bucket);
-	lock_bh(table, l->lock);
+	/* no resize can run: @b is live */
+	WARN_ON_ONCE(!lock_in(table, b, bucket, l));
 }
 
 /* Free one bucket's expired entries; note what is left */
