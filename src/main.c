@@ -27,6 +27,12 @@ struct ctlite_table *ctlite_table __read_mostly;
 
 static struct ctlite_size table_size;
 static bool hashsize_given, max_given;
+/*
+ * Set when ctlite_init() starts, under kernel_param_lock(): the parameter
+ * files exist while the module loads and unloads, and a write then must
+ * neither change the values being read nor be taken and ignored.
+ */
+static bool params_frozen;
 static unsigned int ctlite_net_gen_id __read_mostly;
 /*
  * Entries freed as namespaces went away during unload (pernet ops are
@@ -88,6 +94,9 @@ static int param_set_given(const char *val, const struct kernel_param *kp)
 			return -EPERM;
 		return ctlite_resize_live(v);
 	}
+	/* loading or unloading: no table to resize, and too late to set */
+	if (params_frozen)
+		return -EBUSY;
 	*value = v;
 	if (value == &table_size.hashsize)
 		hashsize_given = true;
@@ -202,6 +211,9 @@ static int __init ctlite_init(void)
 	unsigned int entry_bytes;
 	int err;
 
+	kernel_param_lock(THIS_MODULE);
+	params_frozen = true;
+	kernel_param_unlock(THIS_MODULE);
 	err = ctlite_size_table(&table_size, hashsize_given, max_given,
 				totalram_pages());
 	if (err)
