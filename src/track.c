@@ -305,9 +305,38 @@ static enum update tcp_update(struct ctlite_table *table,
 set:
 	WRITE_ONCE(e->flags, flags);
 	WRITE_ONCE(e->state, new);
+	/*
+	 * The state before the deadline, with a full barrier, as the lockless
+	 * refresh in entry_update() writes the deadline, then reads the state:
+	 * either it sees our state and sets the deadline again under the lock,
+	 * or our deadline is written after its own.
+	 */
+	smp_mb();
 	WRITE_ONCE(e->deadline,
 		   now + entry_timeout(table, conf, IPPROTO_TCP, new, flags));
 	return UPDATE_OK;
+}
+
+/*
+ * A packet of a TCP flow whose state changed under our lockless refresh:
+ * its deadline again, for the state now, under the lock
+ */
+static enum update entry_refresh_locked(struct ctlite_table *table,
+					const struct ctlite_conf *conf,
+					struct ctlite_entry *e, u32 hash, u32 now)
+{
+	enum update ret = UPDATE_OK;
+	struct ctlite_locked l;
+
+	ctlite_table_lock(table, hash, &l);
+	if (hlist_nulls_unhashed(&e->node))
+		ret = UPDATE_GONE;
+	else
+		WRITE_ONCE(e->deadline,
+			   now + entry_timeout(table, conf, IPPROTO_TCP,
+					       e->state, e->flags));
+	ctlite_table_unlock(&l);
+	return ret;
 }
 
 /* A packet of the flow of @e (hashed to @hash) went by */
@@ -331,7 +360,16 @@ static enum update entry_update(struct ctlite_table *table,
 			WRITE_ONCE(e->deadline,
 				   now + entry_timeout(table, conf, IPPROTO_TCP,
 						       state, flags));
-			return UPDATE_OK;
+			/*
+			 * A FIN or RST that moved the state under the lock
+			 * meanwhile may have had its shorter deadline
+			 * overwritten by ours: pairs with smp_mb() in
+			 * tcp_update(); then set it again for the state now.
+			 */
+			smp_mb();
+			if (likely(READ_ONCE(e->state) == state))
+				return UPDATE_OK;
+			return entry_refresh_locked(table, conf, e, hash, now);
 		}
 	} else if (!reply || (flags & CTLITE_F_REPLIED)) {
 		WRITE_ONCE(e->deadline,

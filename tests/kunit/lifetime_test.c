@@ -8,6 +8,7 @@
  * so every deadline comparison also crosses it.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -610,6 +611,98 @@ static void early_drop_keeps_admitting_under_concurrent_floods(struct kunit *tes
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 64);
 }
 
+enum { RACE_FLOWS = 2000 };
+
+struct closing_race {
+	struct fixture *f;
+	atomic_t turn;		/* both threads at flow i: 2 * (i + 1) */
+	unsigned int refreshes;
+};
+
+static void race_meet(struct closing_race *r, unsigned int i)
+{
+	atomic_inc(&r->turn);
+	while (atomic_read(&r->turn) < 2 * (i + 1))
+		cpu_relax();
+}
+
+/* ACKs of the client on each established flow until its state moves on */
+static int ack_until_closing(void *data)
+{
+	struct closing_race *r = data;
+	unsigned int i, n;
+
+	for (i = 0; i < RACE_FLOWS; i++) {
+		struct ctlite_entry *e = entry(r->f, IPPROTO_TCP, i);
+
+		race_meet(r, i);
+		for (n = 0; n < 10000 && READ_ONCE(e->state) == CTLITE_TCP_ESTABLISHED; n++)
+			send(r->f, IPPROTO_TCP, i, true, ACK, 101, 501);
+		r->refreshes += n;
+	}
+	return 0;
+}
+
+/* The client's FIN on each flow, after a delay that varies */
+static int fin_each_flow(void *data)
+{
+	struct closing_race *r = data;
+	unsigned int i;
+
+	for (i = 0; i < RACE_FLOWS; i++) {
+		race_meet(r, i);
+		ndelay((i * 37) % 2000);
+		send(r->f, IPPROTO_TCP, i, true, FINACK, 101, 501);
+	}
+	return 0;
+}
+
+/*
+ * An established flow's ACKs refresh its deadline without the lock; a FIN
+ * moves its state under it.  Whatever the interleaving, the deadline must
+ * be the one of the state the flow ends in, never ESTABLISHED's 5 days
+ * left on a closing flow.
+ */
+static void closing_flow_never_keeps_established_deadline(struct kunit *test)
+{
+	int (*const fn[])(void *) = { ack_until_closing, fin_each_flow };
+	struct fixture *f = fixture(test, 4096, 10000);
+	struct closing_race r = { .f = f };	/* turn 0 */
+	void *const data[] = { &r, &r };
+	struct test_threads threads;
+	unsigned int i, wrong = 0, fin_wait = 0;
+
+	for (i = 0; i < RACE_FLOWS; i++) {
+		send(f, IPPROTO_TCP, i, true, SYN, 100, 0);
+		send(f, IPPROTO_TCP, i, false, SYNACK, 500, 101);
+		send(f, IPPROTO_TCP, i, true, ACK, 101, 501);
+	}
+	test_threads_start(test, &threads, 2, fn, data);
+	test_threads_wait(&threads);
+
+	for (i = 0; i < RACE_FLOWS; i++) {
+		struct ctlite_entry *e = entry(f, IPPROTO_TCP, i);
+		u32 want;
+
+		KUNIT_ASSERT_NOT_NULL(test, e);
+		/* the FIN came last (FIN_WAIT), or an ACK after it (CLOSE_WAIT) */
+		if (e->state == CTLITE_TCP_FIN_WAIT) {
+			want = SECS(120);
+			fin_wait++;
+		} else {
+			KUNIT_EXPECT_EQ(test, e->state, (u8)CTLITE_TCP_CLOSE_WAIT);
+			want = SECS(60);
+		}
+		if (e->deadline != f->now + want)
+			wrong++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, wrong, 0U,
+			    "%u of %u closing flows kept another state's deadline",
+			    wrong, RACE_FLOWS);
+	kunit_info(test, "%u flows: %u lockless refreshes, %u ended in FIN_WAIT",
+		   RACE_FLOWS, r.refreshes, fin_wait);
+}
+
 static void forget(struct kunit *test, struct fixture *f, unsigned int i)
 {
 	struct ctlite_entry *e = entry(f, IPPROTO_UDP, i);
@@ -799,6 +892,7 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(full_table_reaps_expired_entries_before_dropping),
 	KUNIT_CASE(lowered_max_admits_nothing_and_evicts_nothing),
 	KUNIT_CASE(early_drop_keeps_admitting_under_concurrent_floods),
+	KUNIT_CASE(closing_flow_never_keeps_established_deadline),
 	KUNIT_CASE(fill_warnings_fire_once_per_crossing_and_rearm),
 	KUNIT_CASE(top_sources_name_who_filled_the_table),
 	KUNIT_CASE(adaptive_timeouts_scale_like_pf),
