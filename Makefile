@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules check demo kernel lint install clean help
+.PHONY: all modules check demo stress kernel lint install clean help
 
 all: modules
 
@@ -26,6 +26,9 @@ check:
 
 demo:
 	@$(VM)/check.sh demo
+
+stress:
+	@$(VM)/check.sh stress
 
 kernel:
 	@$(VM)/deps.sh check
@@ -53,6 +56,8 @@ help:
 	@echo '                  and guest tests in QEMU; ends with "N passed, N failed"'
 	@echo '  make demo       the same set-up, then a guest tells the story of a table'
 	@echo '                  filled by a SYN flood and its live fixes, with real numbers'
+	@echo '  make stress    the long reliability run: 1,000,000 fuzzed packets, then'
+	@echo '                  10 minutes of concurrent stress; prints a table of figures'
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make clean      remove build output'

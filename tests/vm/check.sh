@@ -5,14 +5,15 @@
 # Installs packages, builds the debug kernel (once; it is cached), builds
 # ctlite against it, boots it and runs the KUnit suites and guest scripts.
 # `check.sh demo` (make demo) does the same set-up and boots the guest to
-# tell scripts/demo.sh's story instead.
+# tell scripts/demo.sh's story instead; `check.sh stress` (make stress)
+# runs the long reliability run and prints its table.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-check}
 case "$mode" in
-check | demo) ;;
-*) die "usage: check.sh [check|demo]" ;;
+check | demo | stress) ;;
+*) die "usage: check.sh [check|demo|stress]" ;;
 esac
 
 "$CTLITE_TOP/tests/vm/deps.sh" check
@@ -23,6 +24,20 @@ note "building ctlite against $(basename "$kdir")"
 "$CTLITE_TOP/tests/vm/modules.sh" "$kdir" "$out/modules" KCFLAGS=-Werror \
 	>"$out.modules.log" 2>&1 ||
 	{ cat "$out.modules.log" >&2; die "module build failed"; }
+# the packet fuzzer runs in the guest from the host's file system
+gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-fuzz" \
+	"$CTLITE_TOP/tests/fuzz/ctlite-fuzz.c"
+if [ "$mode" = stress ]; then
+	rc=0
+	CTLITE_GUEST=stress CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-5400} \
+		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$out/stress" || rc=$?
+	table=$out/stress/results/stress-table.md
+	if [ -f "$table" ]; then
+		echo "# stress run figures ($table):"
+		cat "$table"
+	fi
+	exit "$rc"
+fi
 if [ "$mode" = demo ]; then
 	CTLITE_GUEST=demo exec "$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$out/demo"
 fi

@@ -32,9 +32,10 @@ diag() { sed 's/^/#   /' | tee -a "$tap"; }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 unload_all() {
-	local m
+	local m mods
+	mods=$'\n'$(</proc/modules)
 	for m in ctlite_test ctlite; do
-		grep -q "^$m " /proc/modules && rmmod "$m"
+		[[ $mods != *$'\n'"$m "* ]] || rmmod "$m"
 	done
 	return 0
 }
@@ -111,11 +112,21 @@ scripts() {
 				"124 means it ran over ${script_timeout}s" ;;
 			*) emit "#   $line" ;;
 			esac
-		done < <(timeout -k 10 "$script_timeout" bash "$script" 2>&1; echo "exit $?")
+		done < <(CTLITE_STRESS=${CTLITE_STRESS:-short} \
+		CTLITE_STRESS_TABLE=${CTLITE_STRESS_TABLE:-} \
+		timeout -k 10 "$script_timeout" bash "$script" 2>&1; echo "exit $?")
 		echo "ctlite-test: end $name" >/dev/kmsg
 		[ "$n" != "$before" ] || fail "$name: ran and reported results"
 		unload_all
 	done
+}
+
+# make stress: the long form of the reliability run (tests/scripts/
+# 60-reliability.sh with CTLITE_STRESS=long), its figures in
+# results/stress-table.md
+stress() {
+	CTLITE_STRESS=long CTLITE_STRESS_TABLE=$results/stress-table.md \
+		only=60-reliability script_timeout=${ctlite_script_timeout:-4800} scripts
 }
 
 # make demo: the story, every line as it comes, and whether it all held
@@ -165,6 +176,9 @@ splats() {
 emit "# ctlite guest: $(uname -r), $(nproc) CPUs"
 if [ "${ctlite_guest:-check}" = demo ]; then
 	demo
+elif [ "$ctlite_guest" = stress ]; then
+	sanity
+	stress
 else
 	sanity
 	if [[ kunit == $only || $only == "*" ]]; then

@@ -24,6 +24,17 @@ if [ -n "$out" ]; then
 	findings=$((findings + $(wc -l <<<"$out")))
 fi
 
+# The fuzzer is user-space C: kernel style, but without the kernel's types
+tools=(tests/fuzz/*.c)
+note "checkpatch --strict on ${#tools[@]} user-space files"
+out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
+	--ignore FILE_PATH_CHANGES,PREFER_KERNEL_TYPES -f "${tools[@]}" 2>&1 |
+	grep -E 'ERROR|WARNING|CHECK' || true)
+if [ -n "$out" ]; then
+	echo "$out"
+	findings=$((findings + $(wc -l <<<"$out")))
+fi
+
 note "kernel-doc on ${#files[@]} files"
 out=$(perl "$src/scripts/kernel-doc" -none "${files[@]}" 2>&1 || true)
 if [ -n "$out" ]; then
