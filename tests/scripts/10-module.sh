@@ -63,6 +63,11 @@ bad_params_are_refused_with_one_line() {
 	refused hashsize=abc "ctlite: \`abc' invalid for parameter \`hashsize'"
 	refused hashsize=-1 "ctlite: \`-1' invalid for parameter \`hashsize'"
 	refused max=99999999999 "ctlite: \`99999999999' invalid for parameter \`max'"
+	refused max "ctlite: \`' invalid for parameter \`max'"
+	# two parameters: the first bad one is named, once
+	refused "hashsize=1024 max=0" 'ctlite: max=0 out of range \(1\.\.1073741824\)'
+	refused "hashsize=8 max=1000" 'ctlite: hashsize=8 out of range \(16\.\.16777216\)'
+	refused "hashsize=16 max=1073741824" 'ctlite: max=1073741824 out of range for this machine.s RAM \(1\.\.[0-9]+\)'
 }
 
 modinfo_describes_both_params() {
