@@ -21,7 +21,7 @@ expect_eq() { [ "$1" = "$2" ] || die "${3:-value}: expected '$2', got '$1'"; }
 
 # nap SECONDS: sleep without a process (a read that times out on a FIFO
 # nobody writes)
-NAP_FIFO=$(mktemp -u)
+NAP_FIFO=${TMPDIR:-/tmp}/ctlite-nap-$$
 mkfifo "$NAP_FIFO"
 exec {NAP_FD}<>"$NAP_FIFO"
 rm -f "$NAP_FIFO"
@@ -58,8 +58,8 @@ wait_for() {
 }
 
 run_tests() {
-	local t rc out
-	out=$(mktemp)
+	# builtins only: no mktemp, sed or rm per scenario
+	local t rc out=$TMPDIR/ctlite-scenario-$$.out line
 	local start took
 	for t in "$@"; do
 		start=$(now_us)
@@ -73,13 +73,15 @@ run_tests() {
 			echo "ok - $t"
 			echo "  # took $((took / 10)).$((took % 10)) s"
 			# figures a scenario reports, as TAP comments
-			sed -n 's/^# /  # /p' "$out"
+			while IFS= read -r line; do
+				[[ $line != "# "* ]] || echo "  $line"
+			done <"$out"
 		else
 			echo "not ok - $t"
-			sed 's/^/  /' "$out"
+			while IFS= read -r line; do echo "  $line"; done <"$out"
 		fi
 	done
-	rm -f "$out"
+	: >"$out"
 }
 
 PEER=$CTLITE_TOP/tests/scripts/peer.py
