@@ -14,8 +14,10 @@
 
 FUZZ=$CTLITE_MODS/ctlite-fuzz
 case "${CTLITE_STRESS:-short}" in
-short) FUZZ_COUNT=6000 STRESS_SECS=25 ;;
-long) FUZZ_COUNT=1000000 STRESS_SECS=600 ;;
+# chunks: packets per fuzzer run and connections per client run in the
+# stress workers; small ones let a short run stop soon after its time
+short) FUZZ_COUNT=6000 STRESS_SECS=25 CHUNK=1500 CLIENTS=4 ;;
+long) FUZZ_COUNT=1000000 STRESS_SECS=600 CHUNK=4000 CLIENTS=10 ;;
 *) die "CTLITE_STRESS must be short or long" ;;
 esac
 # Seeds name runs: a failure's output gives the seed that reproduces it
@@ -172,7 +174,7 @@ w_fuzz() {
 	local i=0 out
 	while ! stopping; do
 		i=$((i + 1))
-		out=$(in_a "$FUZZ" "${FUZZ_ARGS[@]}" --seed $((FUZZ_SEED + i)) --count 4000) ||
+		out=$(in_a "$FUZZ" "${FUZZ_ARGS[@]}" --seed $((FUZZ_SEED + i)) --count "$CHUNK") ||
 			die "ctlite-fuzz failed: $out"
 		bump fuzzed "$(fuzz_sent "$out")"
 	done
@@ -184,7 +186,7 @@ w_flood() {
 	while ! stopping; do
 		i=$((i + 1))
 		out=$(in_a "$FUZZ" "${FUZZ_ARGS[@]}" --mix flood --rate 300 \
-			--seed $((FUZZ_SEED + 5000 + i)) --count 1500) ||
+			--seed $((FUZZ_SEED + 5000 + i)) --count $((CHUNK / 3))) ||
 			die "ctlite-fuzz failed: $out"
 		bump flooded "$(fuzz_sent "$out")"
 	done
@@ -194,7 +196,7 @@ w_flood() {
 w_connections() {
 	local out
 	while ! stopping; do
-		out=$(peer_a tcp-clients 10.99.0.2 7000 10) || true
+		out=$(peer_a tcp-clients 10.99.0.2 7000 "$CLIENTS") || true
 		[[ $out =~ ^([0-9]+) ]] && bump connections "${BASH_REMATCH[1]}"
 	done
 }
