@@ -317,28 +317,6 @@ set:
 	return UPDATE_OK;
 }
 
-/*
- * A packet of a TCP flow whose state changed under our lockless refresh:
- * its deadline again, for the state now, under the lock
- */
-static enum update entry_refresh_locked(struct ctlite_table *table,
-					const struct ctlite_conf *conf,
-					struct ctlite_entry *e, u32 hash, u32 now)
-{
-	enum update ret = UPDATE_OK;
-	struct ctlite_locked l;
-
-	ctlite_table_lock(table, hash, &l);
-	if (hlist_nulls_unhashed(&e->node))
-		ret = UPDATE_GONE;
-	else
-		WRITE_ONCE(e->deadline,
-			   now + entry_timeout(table, conf, IPPROTO_TCP,
-					       e->state, e->flags));
-	ctlite_table_unlock(&l);
-	return ret;
-}
-
 /* A packet of the flow of @e (hashed to @hash) went by */
 static enum update entry_update(struct ctlite_table *table,
 				const struct ctlite_conf *conf,
@@ -363,13 +341,14 @@ static enum update entry_update(struct ctlite_table *table,
 			/*
 			 * A FIN or RST that moved the state under the lock
 			 * meanwhile may have had its shorter deadline
-			 * overwritten by ours: pairs with smp_mb() in
-			 * tcp_update(); then set it again for the state now.
+			 * overwritten by ours (pairs with smp_mb() in
+			 * tcp_update()): then this packet goes through the
+			 * state machine below, after it, and sets the deadline
+			 * of the state it leaves.
 			 */
 			smp_mb();
 			if (likely(READ_ONCE(e->state) == state))
 				return UPDATE_OK;
-			return entry_refresh_locked(table, conf, e, hash, now);
 		}
 	} else if (!reply || (flags & CTLITE_F_REPLIED)) {
 		WRITE_ONCE(e->deadline,
