@@ -54,6 +54,9 @@ int ctlite_resize_live(unsigned int size)
 	struct ctlite_resize done;
 	int err;
 
+	/* a size chosen by hand is kept: the table no longer grows alone */
+	if (size >= CTLITE_HASHSIZE_MIN && size <= CTLITE_HASHSIZE_MAX)
+		ctlite_table_set_auto_grow(ctlite_table, false);
 	err = ctlite_table_resize(ctlite_table, size, &done);
 	if (err == -EINVAL)
 		pr_warn("hashsize %u refused: out of range (%u..%u)\n", size,
@@ -227,6 +230,8 @@ static int __init ctlite_init(void)
 		err = -ENOMEM;
 		goto err_table;
 	}
+	/* a default size follows the entries; a given one is kept */
+	ctlite_table_set_auto_grow(table, !hashsize_given);
 	set_live_table(table);
 	err = register_pernet_subsys(&ctlite_net_ops);
 	if (err)

@@ -28,6 +28,11 @@
  * resize.  Whole-table walks (GC, flushes) hold table->resize_lock, which
  * keeps the array still under them.
  *
+ * A table whose size was not chosen by hand also grows on its own
+ * (ctlite_table_grow(), from a work item the insert path queues once the
+ * chains average more than CTLITE_GROW_LOAD entries): the same move, to as
+ * many buckets as entries.  It never shrinks, as nf_conntrack's never does.
+ *
  * Lock order: kernel_param_lock (a hashsize write) before
  * table->resize_lock, before table->all_lock, before a bucket lock.  No
  * path holds two bucket locks.
@@ -38,7 +43,9 @@
 #include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
@@ -67,6 +74,9 @@ enum {
 	/* a given hashsize gets this many entries per bucket by default */
 	MAX_PER_GIVEN_BUCKET = 8,
 };
+
+/* After a growth found no memory, the next try waits this long */
+#define GROW_RETRY	(10 * HZ)
 
 #define ENTRY4_SIZE	(offsetof(struct ctlite_entry, addr) + 2 * sizeof(__be32))
 #define ENTRY6_SIZE	(offsetof(struct ctlite_entry, addr) + \
@@ -772,6 +782,21 @@ static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins)
 	}
 }
 
+/*
+ * Chains are getting long: have the table grow, if it may.  Costs two reads
+ * while the load is fine; past it, a pending work item makes queue_work()
+ * one atomic test until the growth is done.
+ */
+static void maybe_grow(struct ctlite_table *table,
+		       const struct ctlite_buckets *b)
+{
+	if (READ_ONCE(table->auto_grow) &&
+	    (unsigned int)atomic_read(&table->count) > CTLITE_GROW_LOAD * b->size &&
+	    b->size < CTLITE_HASHSIZE_MAX &&
+	    time_after_eq(jiffies, READ_ONCE(table->grow_after)))
+		queue_work(system_unbound_wq, &table->grow_work);
+}
+
 /**
  * ctlite_table_insert() - find or create a flow's entry
  * @table: the table
@@ -837,6 +862,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 			if (!(e->flags & CTLITE_F_ASSURED))
 				mark_unassured(&l);
 			ins->created = true;
+			maybe_grow(table, l.b);
 		} else {
 			found = ERR_PTR(-ENOSPC);
 		}
@@ -1263,6 +1289,33 @@ static unsigned int move_entries(struct ctlite_table *table,
 	return moved;
 }
 
+/*
+ * Move every entry into @new and publish it; the caller frees the array it
+ * returns (the old one) after an RCU grace period.  Sleeps only in the
+ * caller.
+ */
+static struct ctlite_buckets *resize_locked(struct ctlite_table *table,
+					    struct ctlite_buckets *new,
+					    struct ctlite_resize *r)
+{
+	struct ctlite_buckets *old = live(table);
+	u64 start;
+
+	lockdep_assert_held(&table->resize_lock);
+	r->old_size = old->size;
+	local_bh_disable();
+	start = local_clock();
+	all_lock(table);
+	write_seqcount_begin(&table->moving);
+	r->moved = move_entries(table, old, new);
+	rcu_assign_pointer(table->b, new);
+	write_seqcount_end(&table->moving);
+	all_unlock(table);
+	r->pause_ns = local_clock() - start;
+	local_bh_enable();
+	return old;
+}
+
 /**
  * ctlite_table_resize() - rehash every entry into a new bucket array
  * @table: the table
@@ -1285,7 +1338,6 @@ int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
 {
 	struct ctlite_buckets *old, *new;
 	struct ctlite_resize r = { };
-	u64 start;
 
 	if (size < CTLITE_HASHSIZE_MIN || size > CTLITE_HASHSIZE_MAX)
 		return -EINVAL;
@@ -1301,16 +1353,7 @@ int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
 		buckets_free(new);
 		goto out;
 	}
-	local_bh_disable();
-	start = local_clock();
-	all_lock(table);
-	write_seqcount_begin(&table->moving);
-	r.moved = move_entries(table, old, new);
-	rcu_assign_pointer(table->b, new);
-	write_seqcount_end(&table->moving);
-	all_unlock(table);
-	r.pause_ns = local_clock() - start;
-	local_bh_enable();
+	old = resize_locked(table, new, &r);
 	mutex_unlock(&table->resize_lock);
 
 	/* readers that still walk @old are done after a grace period */
@@ -1322,6 +1365,90 @@ out:
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_resize);
+
+/**
+ * ctlite_table_set_auto_grow() - let the table grow on its own, or not
+ * @table: the table
+ * @on: grow when chains average more than CTLITE_GROW_LOAD entries
+ *
+ * Off is for a size chosen by hand (the hashsize parameter, or a resize
+ * asked for later): the table then keeps the size it is given.  A growth
+ * already under way when this turns it off either finished before or
+ * does nothing.  Sleeps.
+ */
+void ctlite_table_set_auto_grow(struct ctlite_table *table, bool on)
+{
+	mutex_lock(&table->resize_lock);
+	WRITE_ONCE(table->auto_grow, on);
+	mutex_unlock(&table->resize_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_set_auto_grow);
+
+/**
+ * ctlite_table_grow() - give a table that may grow the buckets it needs
+ * @table: the table
+ * @done: filled with what was done; @done->moved is 0 and @done->old_size
+ *	  the size when nothing was
+ *
+ * The table grows when it may (ctlite_table_set_auto_grow()) and holds
+ * more than CTLITE_GROW_LOAD entries per bucket, to the power of two of
+ * buckets at or above its entries (at most CTLITE_HASHSIZE_MAX): chains
+ * then average one entry or fewer, whatever the entries, so the cost of a
+ * packet does not grow with the table.  The buckets cost 8 bytes each,
+ * at most 16 bytes per entry of max.  Moving the entries is a resize's
+ * pause.  Sleeps.
+ *
+ * Return: 0 (grown, or no need), or -ENOMEM (nothing changed; no growth is
+ * tried for a while).
+ */
+int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done)
+{
+	unsigned int count = atomic_read(&table->count);
+	unsigned int size = ctlite_table_size(table);
+	struct ctlite_buckets *old, *new;
+	unsigned int target;
+
+	*done = (struct ctlite_resize){ .old_size = size };
+	if (!READ_ONCE(table->auto_grow) || count <= CTLITE_GROW_LOAD * size)
+		return 0;
+	target = min_t(unsigned long, roundup_pow_of_two(count),
+		       CTLITE_HASHSIZE_MAX);
+	if (target <= size)
+		return 0;
+	new = buckets_alloc(target);
+	if (!new) {
+		WRITE_ONCE(table->grow_after, jiffies + GROW_RETRY);
+		return -ENOMEM;
+	}
+	mutex_lock(&table->resize_lock);
+	/* turned off, or resized by hand, meanwhile: the hand wins */
+	if (!table->auto_grow || live(table)->size >= target) {
+		mutex_unlock(&table->resize_lock);
+		buckets_free(new);
+		return 0;
+	}
+	old = resize_locked(table, new, done);
+	mutex_unlock(&table->resize_lock);
+	synchronize_rcu();
+	buckets_free(old);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_grow);
+
+static void grow_worker(struct work_struct *work)
+{
+	struct ctlite_table *table = container_of(work, struct ctlite_table,
+						  grow_work);
+	struct ctlite_resize done;
+
+	if (ctlite_table_grow(table, &done))
+		pr_warn_ratelimited("no memory to grow the table past %u buckets; chains grow longer\n",
+				    done.old_size);
+	else if (done.moved)
+		pr_info("grew from %u to %u buckets for %u entries, new flows waited %llu us\n",
+			done.old_size, ctlite_table_size(table), done.moved,
+			div_u64(done.pause_ns, NSEC_PER_USEC));
+}
 
 /**
  * ctlite_table_check() - count what is wrong in a table at rest
@@ -1398,6 +1525,8 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	spin_lock_init(&table->all_lock);
 	seqcount_spinlock_init(&table->moving, &table->all_lock);
 	mutex_init(&table->resize_lock);
+	INIT_WORK(&table->grow_work, grow_worker);
+	table->grow_after = jiffies;
 	table->max = max;
 	atomic_set(&table->count, 0);
 	get_random_bytes(&table->key, sizeof(table->key));
@@ -1415,7 +1544,10 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
  */
 unsigned int ctlite_table_destroy(struct ctlite_table *table)
 {
-	unsigned int freed = table_walk(table, 0, true);
+	unsigned int freed;
+
+	cancel_work_sync(&table->grow_work);
+	freed = table_walk(table, 0, true);
 
 	rcu_barrier();
 	buckets_free(rcu_dereference_protected(table->b, true));

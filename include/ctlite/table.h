@@ -16,6 +16,7 @@
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 /*
  * A flow's identity in canonical (direction-free) order: endpoint 0 is the
@@ -108,6 +109,12 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
 #define CTLITE_MAX_MIN		1U
 #define CTLITE_MAX_MAX		1073741824U	/* 2^30 */
 
+/*
+ * A table that may grow does so once it holds more than this many entries
+ * per bucket, to the power of two of buckets at or above its entries
+ */
+#define CTLITE_GROW_LOAD	2
+
 /* Bucket locks, striped: a power of two, bucket i uses lock i % this */
 #define CTLITE_LOCKS		1024
 
@@ -146,6 +153,11 @@ struct ctlite_buckets {
  * @moving: odd while a resize moves entries; a lookup that missed during
  *	    one looks again
  * @resize_lock: serializes resizes with whole-table walks (GC, flushes)
+ * @auto_grow: the table adds buckets on its own when chains grow
+ *	       long (ctlite_table_grow()); false once a size was chosen by
+ *	       hand.  Changed under @resize_lock, read anywhere with READ_ONCE()
+ * @grow_after: jiffies before which no growth is tried (after one failed)
+ * @grow_work: runs ctlite_table_grow() outside the packet path
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
  *	   of the current @b
  */
@@ -159,6 +171,9 @@ struct ctlite_table {
 	spinlock_t all_lock;	/* see @all_lock above */
 	seqcount_spinlock_t moving;
 	struct mutex resize_lock;	/* see @resize_lock above */
+	bool auto_grow;
+	unsigned long grow_after;
+	struct work_struct grow_work;
 	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
 };
 
@@ -319,6 +334,8 @@ void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 void ctlite_table_unlock(struct ctlite_locked *l);
 int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
 			struct ctlite_resize *done);
+void ctlite_table_set_auto_grow(struct ctlite_table *table, bool on);
+int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done);
 unsigned int ctlite_table_check(struct ctlite_table *table);
 
 #endif /* _CTLITE_TABLE_H */

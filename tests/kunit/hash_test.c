@@ -8,6 +8,7 @@
 #include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/in.h>
+#include <linux/log2.h>
 #include <linux/random.h>
 #include <linux/socket.h>
 
@@ -503,6 +504,70 @@ static void resize_refuses_bad_sizes_and_keeps_the_table(struct kunit *test)
 	ctlite_table_destroy(t);
 }
 
+/* A table that may grow follows its entries: chains stay short */
+static void auto_grow_follows_the_entries(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 64, 100000);
+	struct ctlite_resize done;
+	struct flows f;
+
+	ctlite_table_set_auto_grow(t, true);
+	/* 128 entries in 64 buckets: the load is 2, not above it */
+	make_flows(test, t, &f, 128);
+	flush_work(&t->grow_work);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 64U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_grow(t, &done), 0);
+	KUNIT_EXPECT_EQ(test, done.moved, 0U);
+
+	/* past it, the inserts have the work item grow the table */
+	make_flows(test, t, &f, 5000);
+	flush_work(&t->grow_work);
+	/* the next growth may be queued by then: let it finish too */
+	flush_work(&t->grow_work);
+	KUNIT_EXPECT_GE(test, ctlite_table_size(t) * CTLITE_GROW_LOAD, 5128U);
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(ctlite_table_size(t)));
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 5128);
+
+	/* a direct call grows to as many buckets as entries */
+	ctlite_table_set_auto_grow(t, false);
+	KUNIT_ASSERT_EQ(test, ctlite_table_resize(t, 16, NULL), 0);
+	ctlite_table_set_auto_grow(t, true);
+	KUNIT_EXPECT_EQ(test, ctlite_table_grow(t, &done), 0);
+	KUNIT_EXPECT_EQ(test, done.old_size, 16U);
+	KUNIT_EXPECT_EQ(test, done.moved, 5128U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 8192U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, flows_lost(t, &f), 0U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 5128U);
+}
+
+/* A size chosen by hand is kept, however long the chains */
+static void no_growth_once_sized_by_hand(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 16, 100000);
+	struct ctlite_resize done;
+	struct flows f;
+
+	/* tables start fixed: the module turns growth on for default sizes */
+	make_flows(test, t, &f, 1000);
+	flush_work(&t->grow_work);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 16U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_grow(t, &done), 0);
+	KUNIT_EXPECT_EQ(test, done.moved, 0U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 16U);
+
+	/* on, then off again (as a hashsize write does): still kept */
+	ctlite_table_set_auto_grow(t, true);
+	ctlite_table_set_auto_grow(t, false);
+	make_flows(test, t, &f, 1000);
+	flush_work(&t->grow_work);
+	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 16U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 2000U);
+}
+
 static void early_drop_finds_victims_after_a_resize(struct kunit *test)
 {
 	struct ctlite_table *t = test_table(test, 16, 100);
@@ -631,6 +696,8 @@ static void resizes_under_lookups_and_churn_lose_nothing(struct kunit *test)
 static struct kunit_case resize_cases[] = {
 	KUNIT_CASE(resize_keeps_every_entry_and_the_index),
 	KUNIT_CASE(resize_refuses_bad_sizes_and_keeps_the_table),
+	KUNIT_CASE(auto_grow_follows_the_entries),
+	KUNIT_CASE(no_growth_once_sized_by_hand),
 	KUNIT_CASE(early_drop_finds_victims_after_a_resize),
 	KUNIT_CASE(resizes_under_lookups_and_churn_lose_nothing),
 	{}
