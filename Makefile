@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules check demo stress kernel lint install clean help
+.PHONY: all modules check demo stress bench bench-quick kernel lint install clean help
 
 all: modules
 
@@ -29,6 +29,12 @@ demo:
 
 stress:
 	@$(VM)/check.sh stress
+
+bench:
+	@$(VM)/check.sh bench full
+
+bench-quick:
+	@$(VM)/check.sh bench quick
 
 kernel:
 	@$(VM)/deps.sh check
@@ -58,6 +64,11 @@ help:
 	@echo '                  filled by a SYN flood and its live fixes, with real numbers'
 	@echo '  make stress    the long reliability run: 1,000,000 fuzzed packets, then'
 	@echo '                  10 minutes of concurrent stress; prints a table of figures'
+	@echo '  make bench      build a non-debug guest kernel (cached) and measure no'
+	@echo '                  tracking, nf_conntrack and ctlite side by side; writes'
+	@echo '                  docs/benchmarks.md (about 25 minutes)'
+	@echo '  make bench-quick  the same in a few minutes with small tables (CI);'
+	@echo '                  only checks that every figure was produced'
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make clean      remove build output'

@@ -6,15 +6,46 @@
 # ctlite against it, boots it and runs the KUnit suites and guest scripts.
 # `check.sh demo` (make demo) does the same set-up and boots the guest to
 # tell scripts/demo.sh's story instead; `check.sh stress` (make stress)
-# runs the long reliability run and prints its table.
+# runs the long reliability run and prints its table; `check.sh bench
+# [full|quick]` (make bench, make bench-quick) builds the non-debug kernel,
+# runs tests/bench/bench.sh in it and writes the report
+# (tests/bench/report.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-check}
 case "$mode" in
-check | demo | stress) ;;
-*) die "usage: check.sh [check|demo|stress]" ;;
+check | demo | stress | bench) ;;
+*) die "usage: check.sh [check|demo|stress|bench [full|quick]]" ;;
 esac
+
+if [ "$mode" = bench ]; then
+	length=${2:-full}
+	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
+	"$CTLITE_TOP/tests/vm/deps.sh" bench
+	kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build bench)
+	out=$CTLITE_TOP/build/$KERNEL-bench
+	mkdir -p "$out"
+	note "building ctlite against $(basename "$kdir")"
+	"$CTLITE_TOP/tests/vm/modules.sh" "$kdir" "$out/modules" KCFLAGS=-Werror \
+		>"$out.modules.log" 2>&1 ||
+		{ cat "$out.modules.log" >&2; die "module build failed"; }
+	run=$out/$length
+	rc=0
+	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
+	CTLITE_GUEST=bench CTLITE_BENCH=$length CTLITE_MEM=${CTLITE_MEM:-2G} \
+		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
+		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
+		tee "$run.log" || rc=$?
+	if [ -s "$run/results/bench.tsv" ]; then
+		if [ "$length" = full ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
+		python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
+			"$dest" "$kdir/.config" || rc=1
+	fi
+	# the verdict stays the last line
+	tail -n 1 "$run.log"
+	exit "$rc"
+fi
 
 "$CTLITE_TOP/tests/vm/deps.sh" check
 kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build debug)

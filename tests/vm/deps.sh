@@ -3,7 +3,7 @@
 #
 # Install what building and testing ctlite needs, on Debian 12, as root.
 # Asks apt only when something is missing, so a warm run costs nothing.
-#   tests/vm/deps.sh [check|lint]
+#   tests/vm/deps.sh [check|lint|bench]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +13,8 @@ pkgs=(build-essential flex bison bc libelf-dev libssl-dev python3 perl
       iputils-ping
       qemu-system-x86 "linux-source-$KERNEL")
 [ "$what" = lint ] && pkgs+=(sparse)
+# the benchmark report's plot
+[ "$what" = bench ] && pkgs+=(gnuplot-nox)
 
 missing=()
 for p in "${pkgs[@]}"; do

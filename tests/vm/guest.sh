@@ -129,6 +129,24 @@ stress() {
 		only=60-reliability script_timeout=${ctlite_script_timeout:-4800} scripts
 }
 
+# make bench: tests/bench/bench.sh on the non-debug kernel; its figures go
+# to results/bench.tsv for tests/bench/report.py, its checks (every
+# scenario produced figures for every tracker) are counted here
+bench() {
+	local line rc=1
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) pass "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		"exit "*) rc=${line#exit } ;;
+		*) emit "$line" ;;
+		esac
+	done < <(BENCH_MODE=${ctlite_bench:-full} BENCH_OUT=$results/bench.tsv \
+		timeout -k 10 "${ctlite_script_timeout:-3300}" bash "$top/tests/bench/bench.sh" 2>&1
+		echo "exit $?")
+	check "bench: the run ended well" test "$rc" = 0
+}
+
 # make demo: the story, every line as it comes, and whether it all held
 demo() {
 	local line rc=1
@@ -179,6 +197,15 @@ if [ "${ctlite_guest:-check}" = demo ]; then
 elif [ "$ctlite_guest" = stress ]; then
 	sanity
 	stress
+elif [ "$ctlite_guest" = bench ]; then
+	# the bench kernel has no kmemleak; reports are still looked for
+	sanity
+	bench
+	unload_all
+	splats
+	emit "# guest done"
+	echo "$n" >"$results/done"
+	exit 0
 else
 	sanity
 	if [[ kunit == $only || $only == "*" ]]; then

@@ -11,7 +11,8 @@
 # Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 1200),
 # CTLITE_MEM (guest RAM, default 1G), CTLITE_ACCEL (kvm or tcg; default:
 # kvm when a probe shows it works), CTLITE_ONLY (glob of test names),
-# CTLITE_GUEST (check, the default, or demo: what the guest runs).
+# CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
+# runs), CTLITE_BENCH (full or quick: the bench run's length).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,7 @@ cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1
 cmdline+=" slub_debug=A,ctlite_entry4,ctlite_entry6"
 cmdline+=" ctlite_top=$CTLITE_TOP ctlite_mods=$mods ctlite_modroot=$kdir/modroot"
 cmdline+=" ctlite_only=${CTLITE_ONLY:-*} ctlite_guest=${CTLITE_GUEST:-check}"
+cmdline+=" ctlite_bench=${CTLITE_BENCH:-full}"
 
 boot() {
 	note "booting $(basename "$kdir") (${accel[1]%%,*}, 2 vCPUs, $mem, up to ${timeout_s}s)"

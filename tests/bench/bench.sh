@@ -1,0 +1,419 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctlite benchmarks, run inside the bench guest (tests/vm/guest.sh, mode
+# bench): the same traffic with no tracking, with nf_conntrack and with
+# ctlite, one tracker after the other in one boot.  Every figure is a line
+# of $BENCH_OUT (tab separated: scenario, tracker, size, repetition, value,
+# unit); tests/bench/report.py turns them into medians, ratios and
+# docs/benchmarks.md.  Progress goes to stdout as "# " lines, and a failed
+# step as "not ok - ..." (the guest counts those).
+#
+# Topology: netns bgen sends with pktgen through a veth pair to netns
+# bdut, which forwards every packet to a dummy device that frees it.  So
+# each packet crosses bdut's PRE_ROUTING (where both trackers look it up
+# or create its entry) and POST_ROUTING (where nf_conntrack confirms a new
+# entry), and pktgen's rate is the rate bdut forwards at: veth hands the
+# packet to the receive path on pktgen's own CPU, in its softirq.
+#
+# bdut always has the same nft prerouting chain with one rule, so the
+# trackers are compared with nft's own cost in every column: the rule is
+# "ct state new,established" (which turns nf_conntrack on) for nf_conntrack
+# and "meta l4proto udp" otherwise.
+#
+# Environment: BENCH_MODE full (default) or quick (small sizes, one
+# repetition: for CI, so the code cannot rot), BENCH_OUT (figures file),
+# CTLITE_MODS (ctlite.ko's directory).
+set -uo pipefail
+
+mode=${BENCH_MODE:-full}
+out=${BENCH_OUT:-/run/results/bench.tsv}
+ko=$CTLITE_MODS/ctlite.ko
+
+case "$mode" in
+full)
+	REPS=5
+	ONE_FLOW_PKTS=400000	# one established flow, per repetition
+	LOOKUP_PKTS=200000	# random among N flows, per repetition
+	NEW_PKTS=100000		# new flows, per repetition
+	SIZES_IPS="1 10 100 1001"	# x PORTS flows: ~1k, 10k, 100k, 1M
+	GC_IPS=1001		# x PORTS expiring flows for the GC figures
+	GC_TIMEOUT=60		# longer than filling them takes
+	;;
+quick)
+	REPS=1
+	ONE_FLOW_PKTS=20000
+	LOOKUP_PKTS=10000
+	NEW_PKTS=5000
+	SIZES_IPS="1 10"
+	GC_IPS=10
+	GC_TIMEOUT=5
+	;;
+*) echo "not ok - BENCH_MODE is full or quick, not '$mode'"; exit 1 ;;
+esac
+TRACKERS="none nf_conntrack ctlite"
+# Flows are (source address, source port) pairs: PORTS ports times N
+# addresses.  999 = 27 x 37 shares no factor with 1, 10, 100 or 1001, so
+# pktgen's sequential mode (address and port both step each packet) visits
+# every pair once in N x PORTS packets: the table is filled exactly.
+PORTS=999
+PORT_MIN=1000
+# No flow may expire while it is measured
+UDP_TIMEOUT=3600
+# Both trackers may hold every flow of the run (none is dropped as full)
+TABLE_MAX=2500000
+
+SINK=10.200.0.1		# routed out of bdut's dummy0
+GEN_IP=10.0.0.1
+DUT_IP=10.0.0.2
+
+failures=0
+say() { echo "# $*"; }
+bad() { echo "not ok - $*"; failures=$((failures + 1)); }
+good() { echo "ok - $*"; }
+figure() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out"; }
+
+ns() { ip netns exec "$@"; }
+
+# ip_at B I: the I-th address of block B: 10.1/16 holds the lookup sets,
+# 10.3/16 the one flow, 10.4/16 and up the flows that must be new (1001
+# addresses x PORTS ports: every packet of a sequential run is a new flow)
+ip_at() { echo "10.$1.$(($2 / 256)).$(($2 % 256))"; }
+
+# --- topology -------------------------------------------------------------
+
+topology_down() {
+	ip netns del bgen 2>/dev/null
+	ip netns del bdut 2>/dev/null
+	# netns teardown is asynchronous: wait for the trackers to let go
+	local i
+	for i in $(seq 1 600); do
+		[ ! -e /run/netns/bdut ] && break
+		sleep 0.1
+	done
+	return 0
+}
+
+# topology_up TRACKER UDP_TIMEOUT
+topology_up() {
+	local tracker=$1 timeout=$2 rule
+	topology_down
+	ip netns add bgen && ip netns add bdut &&
+	ip link add g0 netns bgen type veth peer name d0 netns bdut &&
+	ns bgen ip addr add $GEN_IP/24 dev g0 &&
+	ns bgen ip link set g0 up &&
+	ns bdut ip addr add $DUT_IP/24 dev d0 &&
+	ns bdut ip link set d0 up &&
+	ns bdut ip link add dummy0 type dummy &&
+	ns bdut ip link set dummy0 up &&
+	ns bdut ip route add 10.200.0.0/16 dev dummy0 &&
+	ns bdut sysctl -qw net.ipv4.ip_forward=1 || return 1
+	DUT_MAC=$(ns bdut cat /sys/class/net/d0/address) || return 1
+	if [ "$tracker" = nf_conntrack ]; then
+		rule='ct state new,established'
+	else
+		rule='meta l4proto udp'
+	fi
+	ns bdut nft -f - <<-EOF || return 1
+		table ip bench {
+			chain pre {
+				type filter hook prerouting priority 0;
+				$rule
+			}
+		}
+	EOF
+	case "$tracker" in
+	nf_conntrack)
+		sysctl -qw net.netfilter.nf_conntrack_max=$TABLE_MAX &&
+		ns bdut sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$timeout" ;;
+	ctlite)
+		sysctl -qw net.ctlite.max=$TABLE_MAX &&
+		ns bdut sysctl -qw net.ctlite.timeout_udp="$timeout" ;;
+	esac
+}
+
+# Entries bdut holds
+tracked() {
+	case "$1" in
+	nf_conntrack) ns bdut cat /proc/sys/net/netfilter/nf_conntrack_count ;;
+	ctlite) ns bdut cat /proc/sys/net/ctlite/count ;;
+	*) echo 0 ;;
+	esac
+}
+
+# --- pktgen ---------------------------------------------------------------
+
+# pktgen_run COUNT SRC_MIN SRC_MAX PORT_MIN PORT_MAX RANDOM: send COUNT
+# 64-byte UDP packets from g0 and print the rate in packets per second.
+# With RANDOM=1 each packet draws its address in [SRC_MIN, SRC_MAX) and
+# its port in [PORT_MIN, PORT_MAX); otherwise both step by one per packet,
+# the address over [SRC_MIN, SRC_MAX] inclusive (pktgen's own rules).
+# One process sets it all up: a process costs tens of ms in a TCG guest.
+pktgen_run() {
+	local count=$1 smin=$2 smax=$3 pmin=$4 pmax=$5 rnd=$6 mac=$DUT_MAC res pps flag=!
+	[ "$rnd" = 1 ] && flag=
+	res=$(ns bgen bash -c '
+		pg() { echo "$2" >/proc/net/pktgen/$1 || exit 1; }
+		pg kpktgend_0 rem_device_all
+		pg kpktgend_0 "add_device g0"
+		pg g0 "count '"$count"'"
+		pg g0 "pkt_size 60"
+		pg g0 "delay 0"
+		pg g0 "clone_skb 0"
+		pg g0 "dst_mac '"$mac"'"
+		pg g0 "dst_min '"$SINK"'"
+		pg g0 "dst_max '"$SINK"'"
+		pg g0 "src_min '"$smin"'"
+		pg g0 "src_max '"$smax"'"
+		pg g0 "udp_dst_min 9"
+		pg g0 "udp_dst_max 9"
+		pg g0 "udp_src_min '"$pmin"'"
+		pg g0 "udp_src_max '"$pmax"'"
+		pg g0 "flag '"$flag"'IPSRC_RND"
+		pg g0 "flag '"$flag"'UDPSRC_RND"
+		pg pgctrl start
+		cat /proc/net/pktgen/g0') || true
+	pps=$(sed -n 's/^ *\([0-9][0-9]*\)pps .*/\1/p' <<<"$res")
+	if [ -z "$pps" ] || [[ $res != *"Result: OK"* ]]; then
+		echo "pktgen: $res" >&2
+		return 1
+	fi
+	echo "$pps"
+}
+
+# forwarded: packets bdut sent to its sink so far
+forwarded() { ns bdut cat /sys/class/net/dummy0/statistics/tx_packets; }
+
+# measure SCENARIO TRACKER SIZE COUNT SRC_MIN SRC_MAX PORT_MIN PORT_MAX
+#         RANDOM: one repetition; records its rate and checks every packet
+#         went through
+measure() {
+	local sc=$1 tr=$2 size=$3 rep=$4 count=$5 before after pps
+	before=$(forwarded)
+	pps=$(pktgen_run "$count" "$6" "$7" "$8" "$9" "${10}") ||
+		{ bad "$sc $tr $size: pktgen ran"; return 1; }
+	after=$(forwarded)
+	if [ $((after - before)) -lt "$count" ]; then
+		bad "$sc $tr $size: all $count packets forwarded (got $((after - before)))"
+		return 1
+	fi
+	figure "$sc" "$tr" "$size" "$rep" "$pps" pps
+	say "$sc $tr size=$size rep=$rep: $pps pps"
+}
+
+# fill N_IPS: create N_IPS x PORTS flows 10.1.0.0.. x PORT_MIN.. once each
+fill() {
+	local n=$1 pps
+	pps=$(pktgen_run $((n * PORTS)) "$(ip_at 1 0)" "$(ip_at 1 $((n - 1)))" \
+		$PORT_MIN $((PORT_MIN + PORTS)) 0) || return 1
+	say "filled $((n * PORTS)) flows at $pps pps"
+}
+
+# Slab and used memory, kB
+meminfo() {
+	local k v u slab=0 total=0 free=0 buffers=0 cached=0
+	while read -r k v u; do
+		case "$k" in
+		Slab:) slab=$v ;;
+		MemTotal:) total=$v ;;
+		MemFree:) free=$v ;;
+		Buffers:) buffers=$v ;;
+		Cached:) cached=$v ;;
+		esac
+	done </proc/meminfo
+	echo "$slab $((total - free - buffers - cached))"
+}
+
+# --- scenarios, each for one tracker ---------------------------------------
+
+# 1: one established flow: every packet a lookup that hits
+one_flow() {
+	local tr=$1 r
+	topology_up "$tr" $UDP_TIMEOUT || { bad "one_flow $tr: set-up"; return; }
+	pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+	for r in $(seq 1 $REPS); do
+		measure one_flow "$tr" 1 "$r" $ONE_FLOW_PKTS \
+			"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 || return
+	done
+}
+
+# 3: every packet a new flow, into an empty table (fresh bdut each time)
+new_flows_empty() {
+	local tr=$1 r
+	for r in $(seq 1 $REPS); do
+		topology_up "$tr" $UDP_TIMEOUT || { bad "new_flows $tr: set-up"; return; }
+		measure new_flows "$tr" 0 "$r" $NEW_PKTS \
+			"$(ip_at 4 0)" "$(ip_at 4 1000)" \
+			$PORT_MIN $((PORT_MIN + PORTS)) 0 || return
+	done
+}
+
+# 2 and 7: lookups random among N flows, for each N; then 5 (memory over
+# the largest fill) and 4 (new flows into the large table)
+table_sizes() {
+	local tr=$1 n r size mem0 mem1 count0 count1 slab0 used0 slab1 used1
+	local d last=0
+	topology_up "$tr" $UDP_TIMEOUT || { bad "lookups $tr: set-up"; return; }
+	count0=$(tracked "$tr")
+	mem0=$(meminfo)
+	for n in $SIZES_IPS; do
+		fill "$n" || { bad "lookups $tr: fill $((n * PORTS))"; return; }
+		size=$(tracked "$tr")
+		if [ "$tr" != none ] && [ "$size" -lt $((n * PORTS)) ]; then
+			bad "lookups $tr: $((n * PORTS)) flows tracked (got $size)"
+			return
+		fi
+		size=$((n * PORTS))
+		for r in $(seq 1 $REPS); do
+			measure lookup "$tr" "$size" "$r" $LOOKUP_PKTS \
+				"$(ip_at 1 0)" "$(ip_at 1 "$n")" \
+				$PORT_MIN $((PORT_MIN + PORTS)) 1 || return
+		done
+		last=$size
+	done
+	if [ "$tr" != none ]; then
+		count1=$(tracked "$tr")
+		mem1=$(meminfo)
+		read -r slab0 used0 <<<"$mem0"
+		read -r slab1 used1 <<<"$mem1"
+		d=$((count1 - count0))
+		figure memory "$tr" "$d" 1 $(( (slab1 - slab0) * 1024 / d )) slab_bytes_per_entry
+		figure memory "$tr" "$d" 1 $(( (used1 - used0) * 1024 / d )) used_bytes_per_entry
+		say "memory $tr: $d entries, slab +$((slab1 - slab0)) kB, used +$((used1 - used0)) kB"
+	fi
+	for r in $(seq 1 $REPS); do
+		measure new_flows_large "$tr" "$last" "$r" $NEW_PKTS \
+			"$(ip_at $((4 + r)) 0)" "$(ip_at $((4 + r)) 1000)" \
+			$PORT_MIN $((PORT_MIN + PORTS)) 0 || return
+	done
+}
+
+# 6: how long the GC takes to free a full table of expired flows, and its
+# longest single run (workqueue tracepoints, per CPU: a work item runs on
+# one CPU from start to end)
+gc_run() {
+	local tr=$1 n=$GC_IPS start t now c peak=0 trace=/sys/kernel/tracing
+	local fn
+	case "$tr" in
+	nf_conntrack) fn='gc_worker [nf_conntrack]' ;;
+	ctlite) fn='gc_worker [ctlite]' ;;
+	*) return ;;
+	esac
+	topology_up "$tr" $GC_TIMEOUT || { bad "gc $tr: set-up"; return; }
+	echo 0 >$trace/tracing_on
+	echo >$trace/trace
+	echo 16384 >$trace/buffer_size_kb
+	echo 1 >$trace/events/workqueue/workqueue_execute_start/enable
+	echo 1 >$trace/events/workqueue/workqueue_execute_end/enable
+	echo 1 >$trace/tracing_on
+	start=$(date +%s.%N)
+	fill "$n" || { bad "gc $tr: fill"; return; }
+	peak=$(tracked "$tr")
+	# all are expired GC_TIMEOUT after the last was made
+	sleep $GC_TIMEOUT
+	t=$(date +%s.%N)
+	c=$(tracked "$tr")
+	while [ "$c" -gt 0 ]; do
+		now=$(date +%s.%N)
+		if awk -v a="$now" -v b="$t" 'BEGIN { exit !(a - b > 300) }'; then
+			bad "gc $tr: table empty within 300 s of the last deadline ($c left)"
+			break
+		fi
+		sleep 0.2
+		c=$(tracked "$tr")
+	done
+	now=$(date +%s.%N)
+	echo 0 >$trace/tracing_on
+	echo 0 >$trace/events/workqueue/workqueue_execute_start/enable
+	echo 0 >$trace/events/workqueue/workqueue_execute_end/enable
+	figure gc "$tr" "$peak" 1 "$(awk -v a="$now" -v b="$t" 'BEGIN { printf "%.2f", a - b }')" \
+		seconds_after_last_deadline
+	figure gc "$tr" "$peak" 1 "$(awk -v a="$now" -v b="$start" -v t=$GC_TIMEOUT \
+		'BEGIN { printf "%.2f", a - b - t }')" seconds_after_first_deadline
+	# longest run: pair each start of the GC's work item with the next end
+	# of the same work struct
+	awk -v fn="$fn" '
+		function ts(   i) {
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^[0-9]+\.[0-9]+:$/) return substr($i, 1, length($i) - 1) + 0
+		}
+		function work(   i) {
+			for (i = 1; i < NF; i++)
+				if ($i == "struct") return $(i + 1)
+		}
+		/workqueue_execute_start/ && index($0, fn) { at[work()] = ts(); n++; next }
+		/workqueue_execute_end/ {
+			w = work()
+			if (w in at) {
+				d = ts() - at[w]; delete at[w]
+				if (d > max) max = d
+				sum += d
+			}
+		}
+		END { printf "%d %.0f %.0f\n", n, max * 1e6, sum * 1e6 }
+	' $trace/trace >"$TMPDIR/gc.$$"
+	local runs longest total
+	read -r runs longest total <"$TMPDIR/gc.$$"
+	figure gc "$tr" "$peak" 1 "$runs" runs
+	figure gc "$tr" "$peak" 1 "$longest" longest_run_us
+	figure gc "$tr" "$peak" 1 "$total" total_run_us
+	say "gc $tr: $peak entries; empty $(tail -n 4 "$out" | head -n 1 | cut -f5) s after the first deadline; $runs runs, longest $longest us"
+	echo >$trace/trace
+}
+
+# --- the run --------------------------------------------------------------
+
+: >"$out"
+modprobe pktgen || { bad "modprobe pktgen"; exit 1; }
+modprobe dummy 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+say "bench: mode $mode, $(nproc) CPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB, $(uname -r)"
+say "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+figure info all 0 0 "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" cpu
+figure info all 0 0 "$(uname -r)" kernel
+figure info all 0 0 "$mode" mode
+
+for tr in $TRACKERS; do
+	case "$tr" in
+	ctlite)
+		insmod "$ko" || { bad "insmod ctlite"; continue; }
+		figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_buckets
+		figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
+		;;
+	nf_conntrack)
+		modprobe nf_conntrack || { bad "modprobe nf_conntrack"; continue; }
+		figure info nf_conntrack 0 0 "$(cat /sys/module/nf_conntrack/parameters/hashsize)" default_buckets
+		;;
+	esac
+	say "== $tr"
+	one_flow "$tr"
+	new_flows_empty "$tr"
+	table_sizes "$tr"
+	gc_run "$tr"
+	topology_down
+	if [ "$tr" = ctlite ]; then
+		figure info ctlite 0 0 "$(dmesg | grep -c 'ctlite: resized')" resizes
+		rmmod ctlite || bad "rmmod ctlite"
+	fi
+done
+
+# Every scenario left its figures (the report needs them all)
+for want in one_flow lookup new_flows new_flows_large; do
+	for tr in $TRACKERS; do
+		if grep -q "^$want	$tr	" "$out"; then
+			good "bench: $want figures for $tr"
+		else
+			bad "bench: $want figures for $tr"
+		fi
+	done
+done
+for want in memory gc; do
+	for tr in nf_conntrack ctlite; do
+		if grep -q "^$want	$tr	" "$out"; then
+			good "bench: $want figures for $tr"
+		else
+			bad "bench: $want figures for $tr"
+		fi
+	done
+done
+exit $((failures > 0))

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the bench guest's figures (tests/bench/bench.sh) into a report.
+
+    report.py BENCH_TSV DEST_DIR KERNEL_CONFIG
+
+Writes DEST_DIR/benchmarks.md (medians, ratios, the goals met or missed,
+how to reproduce), DEST_DIR/benchmarks.tsv (every figure) and, when
+gnuplot is installed, DEST_DIR/benchmarks.svg (per-packet cost against
+table size).  Prints the headline table.  Exits non-zero if a figure the
+report needs is missing.
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+TRACKERS = ["none", "nf_conntrack", "ctlite"]
+
+
+def load(path):
+    figs = defaultdict(list)
+    info = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 6:
+                continue
+            sc, tr, size, rep, value, unit = parts
+            if sc == "info":
+                info[(tr, unit)] = value
+                continue
+            figs[(sc, tr, int(size), unit)].append(float(value))
+    return figs, info
+
+
+def median(figs, sc, tr, unit, size=None):
+    keys = [k for k in figs if k[0] == sc and k[1] == tr and k[3] == unit
+            and (size is None or k[2] == size)]
+    if not keys:
+        return None
+    vals = [v for k in keys for v in figs[k]]
+    return statistics.median(vals)
+
+
+def ns(pps):
+    return 1e9 / pps if pps else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "–"
+    if digits == 0:
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit("usage: report.py BENCH_TSV DEST_DIR KERNEL_CONFIG")
+    tsv, dest, config = sys.argv[1:]
+    figs, info = load(tsv)
+    os.makedirs(dest, exist_ok=True)
+    missing = []
+
+    def pps(sc, tr, size=None):
+        v = median(figs, sc, tr, "pps", size)
+        if v is None:
+            missing.append(f"{sc} {tr} {size}")
+        return v
+
+    sizes = sorted({k[2] for k in figs if k[0] == "lookup"})
+    reps = max((len(v) for k, v in figs.items() if k[3] == "pps"), default=0)
+
+    # Per-packet cost rows: scenario label, scenario, size
+    rows = [("one established flow", "one_flow", 1)]
+    rows += [(f"random among {s:,} flows", "lookup", s) for s in sizes]
+    rows += [("new flow, empty table", "new_flows", 0)]
+    large = sorted({k[2] for k in figs if k[0] == "new_flows_large"})
+    rows += [(f"new flow, table at {s:,}", "new_flows_large", s) for s in large]
+
+    cost = {}
+    for label, sc, size in rows:
+        for tr in TRACKERS:
+            cost[(sc, size, tr)] = ns(pps(sc, tr, size))
+
+    def added(sc, size, tr):
+        c, base = cost.get((sc, size, tr)), cost.get((sc, size, "none"))
+        if c is None or base is None:
+            return None
+        return c - base
+
+    lines = []
+    w = lines.append
+    w("| traffic | none pps | nf_conntrack pps | ctlite pps | none ns/pkt "
+      "| nf_conntrack +ns/pkt | ctlite +ns/pkt | ctlite added / nf_conntrack added |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, sc, size in rows:
+        a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
+        ratio = a_cl / a_ct if a_ct and a_cl is not None and a_ct > 0 else None
+        w(f"| {label} | {fmt(median(figs, sc, 'none', 'pps', size))} "
+          f"| {fmt(median(figs, sc, 'nf_conntrack', 'pps', size))} "
+          f"| {fmt(median(figs, sc, 'ctlite', 'pps', size))} "
+          f"| {fmt(cost.get((sc, size, 'none')))} | {fmt(a_ct)} | {fmt(a_cl)} "
+          f"| {fmt(ratio, 2)} |")
+    cost_table = "\n".join(lines)
+
+    # Memory
+    mem = {}
+    for tr in ("nf_conntrack", "ctlite"):
+        for unit in ("slab_bytes_per_entry", "used_bytes_per_entry"):
+            mem[(tr, unit)] = median(figs, "memory", tr, unit)
+            if mem[(tr, unit)] is None:
+                missing.append(f"memory {tr} {unit}")
+    mem_n = {tr: max((k[2] for k in figs if k[0] == "memory" and k[1] == tr),
+                     default=0) for tr in ("nf_conntrack", "ctlite")}
+    mem_table = "\n".join([
+        "| tracker | entries made | Δ Slab per entry | Δ used memory per entry |",
+        "|---|---:|---:|---:|",
+    ] + [f"| {tr} | {mem_n[tr]:,} | {fmt(mem[(tr, 'slab_bytes_per_entry')])} B "
+         f"| {fmt(mem[(tr, 'used_bytes_per_entry')])} B |"
+         for tr in ("nf_conntrack", "ctlite")])
+
+    # GC
+    gc_units = [("seconds_after_first_deadline", "empty, s after the first deadline", 2),
+                ("seconds_after_last_deadline", "empty, s after the last deadline", 2),
+                ("runs", "GC runs", 0),
+                ("longest_run_us", "longest run, µs", 0),
+                ("total_run_us", "all runs, µs", 0)]
+    gc_n = {tr: max((k[2] for k in figs if k[0] == "gc" and k[1] == tr), default=0)
+            for tr in ("nf_conntrack", "ctlite")}
+    gcl = ["| tracker | expiring entries | " +
+           " | ".join(u[1] for u in gc_units) + " |",
+           "|---|---:|" + "---:|" * len(gc_units)]
+    for tr in ("nf_conntrack", "ctlite"):
+        vals = []
+        for unit, _, d in gc_units:
+            v = median(figs, "gc", tr, unit)
+            if v is None:
+                missing.append(f"gc {tr} {unit}")
+            vals.append(fmt(v, d))
+        gcl.append(f"| {tr} | {gc_n[tr]:,} | " + " | ".join(vals) + " |")
+    gc_table = "\n".join(gcl)
+
+    # Goals
+    goals = []
+
+    def goal(name, value, target, ok):
+        goals.append(f"| {name} | {value} | {target} | "
+                     f"{'met' if ok else 'missed' if ok is not None else '–'} |")
+
+    s_ct, s_cl = mem[("nf_conntrack", "slab_bytes_per_entry")], \
+        mem[("ctlite", "slab_bytes_per_entry")]
+    if s_ct and s_cl is not None:
+        goal("memory per IPv4 connection (Δ Slab)",
+             f"{s_cl:.0f} B vs {s_ct:.0f} B = 1/{s_ct / s_cl:.1f}" if s_cl else f"{s_cl}",
+             "≤ 1/5 of nf_conntrack's and ≤ 80 B", s_cl <= 80 and s_cl * 5 <= s_ct)
+    u_ct, u_cl = mem[("nf_conntrack", "used_bytes_per_entry")], \
+        mem[("ctlite", "used_bytes_per_entry")]
+    if u_ct and u_cl:
+        goal("memory per connection, all of it (Δ used, buckets included)",
+             f"{u_cl:.0f} B vs {u_ct:.0f} B = 1/{u_ct / u_cl:.1f}",
+             "(same goal, stricter measure)", u_cl <= 80 and u_cl * 5 <= u_ct)
+    for label, sc, size in rows:
+        if sc not in ("one_flow", "lookup"):
+            continue
+        a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
+        if a_ct is None or a_cl is None:
+            continue
+        goal(f"added cost per packet, {label}",
+             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {a_cl / a_ct:.2f}",
+             "≤ 1/2 of nf_conntrack's added cost", a_cl <= a_ct / 2)
+    for label, sc, size in rows:
+        if sc not in ("new_flows", "new_flows_large"):
+            continue
+        a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
+        if a_ct is None or a_cl is None:
+            continue
+        goal(f"added cost of a new flow, {label}",
+             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {a_cl / a_ct:.2f}",
+             "≤ 1/2 of nf_conntrack's", a_cl <= a_ct / 2)
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        for tr in ("ctlite", "nf_conntrack"):
+            c_lo, c_hi = cost.get(("lookup", lo, tr)), cost.get(("lookup", hi, tr))
+            if c_lo and c_hi:
+                goal(f"{tr}: per-packet cost at {hi:,} vs {lo:,} entries",
+                     f"{c_hi:.0f} ns vs {c_lo:.0f} ns = {100 * (c_hi / c_lo - 1):+.0f}%",
+                     "within +20% (default sizing)" if tr == "ctlite" else "(for comparison)",
+                     c_hi <= 1.2 * c_lo if tr == "ctlite" else None)
+    goal_table = "\n".join(["| goal | measured | target | |", "|---|---|---|---|"] + goals)
+
+    # Plot: cost per packet against table size
+    plot = ""
+    dat = os.path.join(dest, "benchmarks.dat")
+    with open(dat, "w") as f:
+        f.write("# entries none_ns nf_conntrack_ns ctlite_ns\n")
+        for s in sizes:
+            f.write(f"{s} " + " ".join(
+                f"{cost.get(('lookup', s, tr)) or 0:.1f}" for tr in TRACKERS) + "\n")
+    if shutil.which("gnuplot") and len(sizes) >= 2:
+        svg = os.path.join(dest, "benchmarks.svg")
+        script = f"""
+set terminal svg size 720,440 dynamic font 'sans,12'
+set output '{svg}'
+set title 'Per-packet cost, 64-byte UDP forwarded, lookups random among N flows'
+set xlabel 'tracked flows (N)'
+set ylabel 'ns per packet (TCG guest)'
+set logscale x
+set format x '10^{{%L}}'
+set yrange [0:*]
+set key top left
+set grid
+plot '{dat}' using 1:2 with linespoints title 'no tracking', \\
+     '' using 1:3 with linespoints title 'nf_conntrack', \\
+     '' using 1:4 with linespoints title 'ctlite'
+"""
+        r = subprocess.run(["gnuplot"], input=script, text=True)
+        if r.returncode == 0:
+            plot = "![per-packet cost against table size](benchmarks.svg)\n"
+    os.remove(dat)
+
+    shutil.copyfile(tsv, os.path.join(dest, "benchmarks.tsv"))
+    cfg_lines = []
+    try:
+        with open(config) as f:
+            keep = ("CONFIG_HZ=", "CONFIG_PREEMPT", "CONFIG_NR_CPUS=", "CONFIG_SLUB",
+                    "CONFIG_KASAN", "CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_KMEMLEAK",
+                    "CONFIG_UBSAN", "CONFIG_NF_CONNTRACK=", "CONFIG_NF_TABLES=",
+                    "CONFIG_NFT_CT=", "CONFIG_NET_PKTGEN=", "CONFIG_DUMMY=",
+                    "CONFIG_RETPOLINE", "CONFIG_PAGE_TABLE_ISOLATION")
+            for line in f:
+                line = line.strip()
+                if any(line.startswith(k) or line.startswith("# " + k) for k in keep):
+                    cfg_lines.append(line)
+    except OSError:
+        cfg_lines.append("(config not readable)")
+
+    ctl_buckets = info.get(("ctlite", "default_buckets"), "?")
+    ct_buckets = info.get(("nf_conntrack", "default_buckets"), "?")
+    md = f"""# ctlite benchmarks
+
+A full `make bench` run: the same traffic with no tracking, with nf_conntrack
+and with ctlite, one after the other in one boot of the non-debug guest
+kernel.  Each figure is the median of {reps} repetitions.  These are TCG
+(software-emulated) figures: absolute rates are far below real hardware, and
+TCG does not model CPU caches, so the ratios are what carries over.
+
+- Guest: {info.get(('all', 'kernel'), '?')}, 2 vCPUs, 2 GiB, QEMU TCG,
+  CPU model "{info.get(('all', 'cpu'), '?')}".
+- Traffic: pktgen in one netns sends 64-byte UDP packets through a veth pair
+  to a second netns, which forwards them to a dummy device; pktgen's rate is
+  the forwarding rate (veth hands each packet to the receive path on
+  pktgen's CPU).  Every packet crosses PRE_ROUTING, where both trackers look
+  up or create its entry, and POST_ROUTING, where nf_conntrack confirms.
+- Trackers: the forwarding netns always has one nft prerouting chain with one
+  rule, `ct state new,established` for nf_conntrack (which turns it on) and
+  `meta l4proto udp` otherwise, so nft's own cost is in every column.  Both
+  trackers keep their default bucket counts (nf_conntrack {ct_buckets},
+  ctlite {ctl_buckets} at load, sized from RAM), with `max` raised to 2,500,000
+  and the UDP timeout to 3600 s so nothing is dropped or expires while
+  measured.
+- "+ns/pkt" is a tracker's cost per packet minus the cost with no tracking in
+  the same traffic.
+
+## Per-packet cost
+
+{cost_table}
+
+{plot}
+## Memory per tracked connection
+
+Over the fill of the largest table: Δ Slab (from /proc/meminfo) and Δ used
+memory (MemTotal − MemFree − Buffers − Cached, which also counts pages and
+vmalloc, e.g. bucket arrays) divided by the entries made.  ctlite's IPv4
+slab object is {info.get(('ctlite', 'entry_bytes'), '?')} bytes.
+
+{mem_table}
+
+## Garbage collection
+
+The table filled with flows whose UDP timeout is {'60' if reps > 1 else 'short'} s, then no traffic:
+how long until the tracker's count is 0, and its GC work item's runs as the
+workqueue tracepoints time them (start to end of each run).
+
+{gc_table}
+
+## Goals (issue #7)
+
+{goal_table}
+
+## How to reproduce
+
+```
+make bench          # builds the non-debug kernel once (cached), then runs this
+make bench-quick    # the short form CI runs: small sizes, one repetition
+```
+
+The kernel is Debian's linux-source-{'.'.join(info.get(('all', 'kernel'), '?').split('.')[:2])}
+built from tinyconfig plus `tests/vm/config/base.config` and
+`tests/vm/config/bench.config`.  Its settings that bear on speed:
+
+```
+{chr(10).join(cfg_lines)}
+```
+
+Every figure of this run is in [benchmarks.tsv](benchmarks.tsv) (scenario,
+tracker, size, repetition, value, unit).
+"""
+    with open(os.path.join(dest, "benchmarks.md"), "w") as f:
+        f.write(md)
+    print(cost_table)
+    print()
+    print(mem_table)
+    print()
+    print(gc_table)
+    print()
+    print(goal_table)
+    print(f"# report: {os.path.join(dest, 'benchmarks.md')}")
+    if missing:
+        print("# report: missing figures: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
