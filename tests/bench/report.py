@@ -45,6 +45,13 @@ def median(figs, sc, tr, unit, size=None):
     return statistics.median(vals)
 
 
+def best(figs, sc, tr, unit, size=None):
+    """The fastest repetition: a slow spell of the host only slows one down"""
+    vals = [v for k, vs in figs.items() if k[0] == sc and k[1] == tr
+            and k[3] == unit and (size is None or k[2] == size) for v in vs]
+    return max(vals) if vals else None
+
+
 def ns(pps):
     return 1e9 / pps if pps else None
 
@@ -81,30 +88,39 @@ def main():
     large = sorted({k[2] for k in figs if k[0] == "new_flows_large"})
     rows += [(f"new flow, table at {s:,}", "new_flows_large", s) for s in large]
 
-    cost = {}
+    cost, cost_best = {}, {}
     for label, sc, size in rows:
         for tr in TRACKERS:
             cost[(sc, size, tr)] = ns(pps(sc, tr, size))
+            cost_best[(sc, size, tr)] = ns(best(figs, sc, tr, "pps", size))
 
-    def added(sc, size, tr):
-        c, base = cost.get((sc, size, tr)), cost.get((sc, size, "none"))
+    def added(sc, size, tr, table=None):
+        table = cost if table is None else table
+        c, base = table.get((sc, size, tr)), table.get((sc, size, "none"))
         if c is None or base is None:
             return None
         return c - base
 
+    def ratio(sc, size, table=None):
+        a_ct = added(sc, size, "nf_conntrack", table)
+        a_cl = added(sc, size, "ctlite", table)
+        if a_ct is None or a_cl is None or a_ct <= 0:
+            return None
+        return a_cl / a_ct
+
     lines = []
     w = lines.append
     w("| traffic | none pps | nf_conntrack pps | ctlite pps | none ns/pkt "
-      "| nf_conntrack +ns/pkt | ctlite +ns/pkt | ctlite added / nf_conntrack added |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+      "| nf_conntrack +ns/pkt | ctlite +ns/pkt | ctlite added / nf_conntrack added "
+      "| same, fastest runs |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, sc, size in rows:
         a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
-        ratio = a_cl / a_ct if a_ct and a_cl is not None and a_ct > 0 else None
         w(f"| {label} | {fmt(median(figs, sc, 'none', 'pps', size))} "
           f"| {fmt(median(figs, sc, 'nf_conntrack', 'pps', size))} "
           f"| {fmt(median(figs, sc, 'ctlite', 'pps', size))} "
           f"| {fmt(cost.get((sc, size, 'none')))} | {fmt(a_ct)} | {fmt(a_cl)} "
-          f"| {fmt(ratio, 2)} |")
+          f"| {fmt(ratio(sc, size), 2)} | {fmt(ratio(sc, size, cost_best), 2)} |")
     cost_table = "\n".join(lines)
 
     # Memory
@@ -144,6 +160,27 @@ def main():
         gcl.append(f"| {tr} | {gc_n[tr]:,} | " + " | ".join(vals) + " |")
     gc_table = "\n".join(gcl)
 
+    # Own cost from the profile
+    own = {tr: median(figs, "profile", tr, "own_ns_per_packet") for tr in ("nf_conntrack", "ctlite")}
+    own_pct = {tr: median(figs, "profile", tr, "own_percent") for tr in ("nf_conntrack", "ctlite")}
+    if own["nf_conntrack"] and own["ctlite"] is not None:
+        own_table = "\n".join([
+            "| tracker | share of the busy CPU's samples | own ns per packet |",
+            "|---|---:|---:|"] + [
+            f"| {tr} | {fmt(own_pct[tr], 2)}% | {fmt(own[tr])} |"
+            for tr in ("nf_conntrack", "ctlite")] + [
+            f"| ctlite / nf_conntrack | | {own['ctlite'] / own['nf_conntrack']:.2f} |"])
+    else:
+        own_table = "(no profile in this run: perf missing)"
+
+    # ctlite's growths
+    grows = sorted((k[2], v) for k, vs in figs.items()
+                   if k[0] == "grow" and k[3] == "pause_us" for v in vs)
+    grow_table = "\n".join(
+        ["| entries moved | new flows waited |", "|---:|---:|"] +
+        [f"| {n:,} | {us / 1000:,.1f} ms |" for n, us in grows]) if grows else \
+        "(no growth in this run)"
+
     # Goals
     goals = []
 
@@ -169,27 +206,37 @@ def main():
         a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
         if a_ct is None or a_cl is None:
             continue
+        r, rb = ratio(sc, size), ratio(sc, size, cost_best)
         goal(f"added cost per packet, {label}",
-             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {a_cl / a_ct:.2f}",
-             "≤ 1/2 of nf_conntrack's added cost", a_cl <= a_ct / 2)
+             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {fmt(r, 2)} (fastest runs: {fmt(rb, 2)})",
+             "≤ 1/2 of nf_conntrack's added cost",
+             r is not None and r <= 0.5)
     for label, sc, size in rows:
         if sc not in ("new_flows", "new_flows_large"):
             continue
         a_ct, a_cl = added(sc, size, "nf_conntrack"), added(sc, size, "ctlite")
         if a_ct is None or a_cl is None:
             continue
+        r, rb = ratio(sc, size), ratio(sc, size, cost_best)
         goal(f"added cost of a new flow, {label}",
-             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {a_cl / a_ct:.2f}",
-             "≤ 1/2 of nf_conntrack's", a_cl <= a_ct / 2)
+             f"{a_cl:.0f} ns vs {a_ct:.0f} ns = {fmt(r, 2)} (fastest runs: {fmt(rb, 2)})",
+             "≤ 1/2 of nf_conntrack's", r is not None and r <= 0.5)
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
         for tr in ("ctlite", "nf_conntrack"):
             c_lo, c_hi = cost.get(("lookup", lo, tr)), cost.get(("lookup", hi, tr))
+            b_lo, b_hi = cost_best.get(("lookup", lo, tr)), cost_best.get(("lookup", hi, tr))
             if c_lo and c_hi:
                 goal(f"{tr}: per-packet cost at {hi:,} vs {lo:,} entries",
-                     f"{c_hi:.0f} ns vs {c_lo:.0f} ns = {100 * (c_hi / c_lo - 1):+.0f}%",
+                     f"{c_hi:.0f} ns vs {c_lo:.0f} ns = {100 * (c_hi / c_lo - 1):+.0f}% "
+                     f"(fastest runs: {100 * (b_hi / b_lo - 1):+.0f}%)",
                      "within +20% (default sizing)" if tr == "ctlite" else "(for comparison)",
                      c_hi <= 1.2 * c_lo if tr == "ctlite" else None)
+    if own["nf_conntrack"] and own["ctlite"] is not None:
+        r = own["ctlite"] / own["nf_conntrack"]
+        goal("own cost per packet of an established flow (profile)",
+             f"{own['ctlite']:.0f} ns vs {own['nf_conntrack']:.0f} ns = {r:.2f}",
+             "≤ 1/2 of nf_conntrack's", r <= 0.5)
     goal_table = "\n".join(["| goal | measured | target | |", "|---|---|---|---|"] + goals)
 
     # Plot: cost per packet against table size
@@ -244,7 +291,11 @@ plot '{dat}' using 1:2 with linespoints title 'no tracking', \\
 
 A full `make bench` run: the same traffic with no tracking, with nf_conntrack
 and with ctlite, one after the other in one boot of the non-debug guest
-kernel.  Each figure is the median of {reps} repetitions.  These are TCG
+kernel.  Each figure is the median of {reps} repetitions; the small
+scenarios (one flow, lookups among ~1k and ~10k flows, new flows into an
+empty table) take the trackers in turn in each round, so that a slow spell
+of the host slows all three alike.  The last column uses each tracker's
+fastest repetition instead, which such spells cannot slow.  These are TCG
 (software-emulated) figures: absolute rates are far below real hardware, and
 TCG does not model CPU caches, so the ratios are what carries over.
 
@@ -270,6 +321,27 @@ TCG does not model CPU caches, so the ratios are what carries over.
 {cost_table}
 
 {plot}
+### Own cost per packet, from a profile
+
+The differences above are a few µs on 10–25 µs per packet, and a TCG guest
+has slow spells that move a run by as much.  So each tracker is also
+profiled on the one-flow traffic: perf samples the CPU that runs pktgen and
+the whole receive path, and the samples in the tracker's own code (ctlite:
+its module; nf_conntrack: nf_conntrack, nf_defrag_ipv4 and nft_ct; both:
+siphash) are counted against all busy samples, times that run's cost per
+packet.  A slow spell slows every function alike, so this share is steady
+from run to run.  It leaves out what both pay around the hook (netfilter's
+hook loop, the skb) and nf_conntrack's work inside nf_tables' own code.
+
+{own_table}
+
+### ctlite's table growing
+
+ctlite's default-sized table grows with its entries (nf_conntrack's keeps
+its size): each growth moves every entry, and new flows wait meanwhile.
+
+{grow_table}
+
 ## Memory per tracked connection
 
 Over the fill of the largest table: Δ Slab (from /proc/meminfo) and Δ used

@@ -34,6 +34,7 @@ if [ "$mode" = bench ]; then
 	rc=0
 	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
 	CTLITE_GUEST=bench CTLITE_BENCH=$length CTLITE_MEM=${CTLITE_MEM:-2G} \
+		CTLITE_PIN=${CTLITE_PIN:-1} \
 		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
 		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
 		tee "$run.log" || rc=$?
