@@ -213,9 +213,10 @@ measure() {
 		{ bad "$sc $tr $size: pktgen ran"; return 1; }
 	after=$(forwarded)
 	lost=$((count - (after - before)))
-	# A few lost are a tracker's stall overflowing the receive backlog
-	# (counted as a figure); more than 1% is a broken run
-	if [ $((lost * 100)) -gt "$count" ]; then
+	# Lost packets are a tracker falling behind (its softirq deferred, the
+	# receive backlog overflowing): a figure.  Losing half means the
+	# set-up is broken, not slow.
+	if [ $((lost * 2)) -gt "$count" ]; then
 		bad "$sc $tr $size: $count packets forwarded (got $((after - before)))"
 		return 1
 	fi
