@@ -505,22 +505,18 @@ done
 tracker_on none || bad "rmmod ctlite"
 
 # Every scenario left its figures (the report needs them all)
-for want in one_flow lookup new_flows new_flows_large; do
-	for tr in $TRACKERS; do
-		if grep -q "^$want	$tr	" "$out"; then
-			good "bench: $want figures for $tr"
-		else
-			bad "bench: $want figures for $tr"
-		fi
+figures_from() {
+	local want tr
+	for want in $1; do
+		for tr in $2; do
+			if grep -q "^$want	$tr	" "$out"; then
+				good "bench: $want figures for $tr"
+			else
+				bad "bench: $want figures for $tr"
+			fi
+		done
 	done
-done
-for want in memory gc; do
-	for tr in nf_conntrack ctlite; do
-		if grep -q "^$want	$tr	" "$out"; then
-			good "bench: $want figures for $tr"
-		else
-			bad "bench: $want figures for $tr"
-		fi
-	done
-done
+}
+figures_from "one_flow lookup new_flows new_flows_large" "$TRACKERS"
+figures_from "memory gc" "nf_conntrack ctlite"
 exit $((failures > 0))

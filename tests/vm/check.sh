@@ -19,17 +19,23 @@ check | demo | stress | bench) ;;
 *) die "usage: check.sh [check|demo|stress|bench [full|quick]]" ;;
 esac
 
-if [ "$mode" = bench ]; then
-	length=${2:-full}
-	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
-	"$CTLITE_TOP/tests/vm/deps.sh" bench
-	kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build bench)
-	out=$CTLITE_TOP/build/$KERNEL-bench
+# build FLAVOUR: the guest kernel (cached) and ctlite against it; sets
+# kdir and out
+build() {
+	kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build "$1")
+	out=$CTLITE_TOP/build/$KERNEL-$1
 	mkdir -p "$out"
 	note "building ctlite against $(basename "$kdir")"
 	"$CTLITE_TOP/tests/vm/modules.sh" "$kdir" "$out/modules" KCFLAGS=-Werror \
 		>"$out.modules.log" 2>&1 ||
 		{ cat "$out.modules.log" >&2; die "module build failed"; }
+}
+
+if [ "$mode" = bench ]; then
+	length=${2:-full}
+	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
+	"$CTLITE_TOP/tests/vm/deps.sh" bench
+	build bench
 	run=$out/$length
 	rc=0
 	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
@@ -49,13 +55,7 @@ if [ "$mode" = bench ]; then
 fi
 
 "$CTLITE_TOP/tests/vm/deps.sh" check
-kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build debug)
-out=$CTLITE_TOP/build/$KERNEL-debug
-mkdir -p "$out"
-note "building ctlite against $(basename "$kdir")"
-"$CTLITE_TOP/tests/vm/modules.sh" "$kdir" "$out/modules" KCFLAGS=-Werror \
-	>"$out.modules.log" 2>&1 ||
-	{ cat "$out.modules.log" >&2; die "module build failed"; }
+build debug
 # the packet fuzzer runs in the guest from the host's file system
 gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-fuzz" \
 	"$CTLITE_TOP/tests/fuzz/ctlite-fuzz.c"
