@@ -13,8 +13,8 @@ pkgs=(build-essential flex bison bc libelf-dev libssl-dev python3 perl
       iputils-ping
       qemu-system-x86 "linux-source-$KERNEL")
 [ "$what" = lint ] && pkgs+=(sparse)
-# the benchmark report's plot
-[ "$what" = bench ] && pkgs+=(gnuplot-nox)
+# the benchmark report's plot, and perf for its profiles (run in the guest)
+[ "$what" = bench ] && pkgs+=(gnuplot-nox linux-perf)
 
 missing=()
 for p in "${pkgs[@]}"; do
