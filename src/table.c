@@ -782,6 +782,12 @@ static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins)
 	}
 }
 
+/* Chains average more than CTLITE_GROW_LOAD entries, and may be shortened */
+static bool overloaded(unsigned int count, unsigned int size)
+{
+	return count > CTLITE_GROW_LOAD * size && size < CTLITE_HASHSIZE_MAX;
+}
+
 /*
  * Chains are getting long: have the table grow, if it may.  Costs two reads
  * while the load is fine; past it, a pending work item makes queue_work()
@@ -791,8 +797,7 @@ static void maybe_grow(struct ctlite_table *table,
 		       const struct ctlite_buckets *b)
 {
 	if (READ_ONCE(table->auto_grow) &&
-	    (unsigned int)atomic_read(&table->count) > CTLITE_GROW_LOAD * b->size &&
-	    b->size < CTLITE_HASHSIZE_MAX &&
+	    overloaded(atomic_read(&table->count), b->size) &&
 	    time_after_eq(jiffies, READ_ONCE(table->grow_after)))
 		queue_work(system_unbound_wq, &table->grow_work);
 }
@@ -1409,12 +1414,11 @@ int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done)
 	unsigned int target;
 
 	*done = (struct ctlite_resize){ .old_size = size };
-	if (!READ_ONCE(table->auto_grow) || count <= CTLITE_GROW_LOAD * size)
+	if (!READ_ONCE(table->auto_grow) || !overloaded(count, size))
 		return 0;
+	/* above size, since count > 2 * size and size < the largest */
 	target = min_t(unsigned long, roundup_pow_of_two(count),
 		       CTLITE_HASHSIZE_MAX);
-	if (target <= size)
-		return 0;
 	new = buckets_alloc(target);
 	if (!new) {
 		WRITE_ONCE(table->grow_after, jiffies + GROW_RETRY);

@@ -13,7 +13,8 @@
 # kvm when a probe shows it works), CTLITE_ONLY (glob of test names),
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
-# CTLITE_CMDLINE (more kernel parameters).
+# CTLITE_CMDLINE (more kernel parameters), CTLITE_PIN (1: vCPU 0 gets a
+# host CPU of its own; make bench sets it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
