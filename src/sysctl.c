@@ -14,6 +14,7 @@
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
 
+#include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
 
 static unsigned int max_min = CTLITE_MAX_MIN;
@@ -25,7 +26,7 @@ static unsigned int adaptive_max = CTLITE_ADAPTIVE_MAX;
 static DEFINE_MUTEX(adaptive_lock);
 
 /* proc_douintvec_minmax(), but out of range is -EINVAL as for any bad value */
-static int uint_minmax(struct ctl_table *ctl, int write, void *buffer,
+static int uint_minmax(ctlite_ctl_table *ctl, int write, void *buffer,
 		       size_t *lenp, loff_t *ppos)
 {
 	int err = proc_douintvec_minmax(ctl, write, buffer, lenp, ppos);
@@ -37,7 +38,7 @@ static int uint_minmax(struct ctl_table *ctl, int write, void *buffer,
  * adaptive_start and adaptive_end: 0..CTLITE_ADAPTIVE_MAX each, and when
  * both are on, start must stay below end; extra1 points at the other one.
  */
-static int adaptive_handler(struct ctl_table *ctl, int write, void *buffer,
+static int adaptive_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 			    size_t *lenp, loff_t *ppos)
 {
 	unsigned int *value = ctl->data, *other = ctl->extra1;
@@ -71,7 +72,7 @@ static int adaptive_handler(struct ctl_table *ctl, int write, void *buffer,
  * max: 1..2^30 and, as for the module parameter, no more entries than fit
  * in half of RAM at the IPv6 entry's size
  */
-static int max_handler(struct ctl_table *ctl, int write, void *buffer,
+static int max_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 		       size_t *lenp, loff_t *ppos)
 {
 	unsigned int cap = min_t(u64, CTLITE_MAX_MAX,
@@ -87,7 +88,7 @@ static int max_handler(struct ctl_table *ctl, int write, void *buffer,
  * buckets: the live table's size; writing it (initial netns only) resizes
  * the table, as writing the hashsize parameter does
  */
-static int buckets_handler(struct ctl_table *ctl, int write, void *buffer,
+static int buckets_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 			   size_t *lenp, loff_t *ppos)
 {
 	unsigned int size = ctlite_table_size(ctlite_table);
@@ -102,7 +103,7 @@ static int buckets_handler(struct ctl_table *ctl, int write, void *buffer,
 }
 
 /* count is this netns's share of the table, counted when read */
-static int count_handler(struct ctl_table *ctl, int write, void *buffer,
+static int count_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 			 size_t *lenp, loff_t *ppos)
 {
 	const struct net *net = ctl->extra1;
@@ -226,7 +227,8 @@ int ctlite_sysctl_init(struct net *net)
 		table[SYSCTL_BUCKETS].mode = 0444;
 	}
 
-	cn->sysctl = register_net_sysctl(net, "net/ctlite", table);
+	cn->sysctl = ctlite_register_net_sysctl(net, "net/ctlite", table,
+						SYSCTL_NUM);
 	if (!cn->sysctl) {
 		kfree(table);
 		return -ENOMEM;
@@ -241,7 +243,7 @@ int ctlite_sysctl_init(struct net *net)
 void ctlite_sysctl_exit(struct net *net)
 {
 	struct ctlite_net *cn = ctlite_pernet(net);
-	struct ctl_table *table = cn->sysctl->ctl_table_arg;
+	const struct ctl_table *table = cn->sysctl->ctl_table_arg;
 
 	unregister_net_sysctl_table(cn->sysctl);
 	kfree(table);

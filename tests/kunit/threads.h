@@ -15,6 +15,8 @@
 #include <linux/kthread.h>
 #include <linux/sched/task.h>
 
+#include <ctlite/compat.h>
+
 #define TEST_THREADS_MAX	4
 
 struct test_thread {
@@ -90,7 +92,7 @@ static void test_threads_start(struct kunit *test, struct test_threads *set,
 			/* the others need not wait for this one */
 			WRITE_ONCE(set->n, i);
 			test_threads_wait(set);
-			KUNIT_ASSERT_FAILURE(test, "kthread_create: %ld",
+			KUNIT_FAIL_AND_ABORT(test, "kthread_create: %ld",
 					     PTR_ERR(t->task));
 		}
 		kthread_bind(t->task, i);

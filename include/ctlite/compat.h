@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels ctlite builds on (6.1 to 6.12) that
+ * the code has to know about, in one place and keyed on the version, so
+ * the rest of the code reads as if written for one kernel.
+ */
+#ifndef _CTLITE_COMPAT_H
+#define _CTLITE_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+/*
+ * Linux 6.11 made the table a sysctl handler is given const ("sysctl:
+ * treewide: constify the ctl_table argument of proc_handlers").  Handlers
+ * declare their table as ctlite_ctl_table.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define ctlite_ctl_table const struct ctl_table
+#else
+#define ctlite_ctl_table struct ctl_table
+#endif
+
+/**
+ * ctlite_register_net_sysctl() - register_net_sysctl() on any kernel
+ * @net: the namespace
+ * @path: the directory, e.g. "net/ctlite"
+ * @table: @n entries followed by an empty sentinel entry
+ * @n: the number of entries, not counting the sentinel
+ *
+ * Linux 6.6 added register_net_sysctl_sz(), which takes the entry count,
+ * and made register_net_sysctl() a macro taking ARRAY_SIZE() of its
+ * argument, which a kmemdup()'d table is not.  Since 6.11 the count alone
+ * ends the table and a sentinel inside it is refused ("procname is null");
+ * before 6.6 the sentinel is what ends it.
+ *
+ * Return: the header to unregister, or NULL.
+ */
+static inline struct ctl_table_header *
+ctlite_register_net_sysctl(struct net *net, const char *path,
+			   struct ctl_table *table, size_t n)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return register_net_sysctl_sz(net, path, table, n);
+#else
+	return register_net_sysctl(net, path, table);
+#endif
+}
+
+/*
+ * KUnit renamed KUNIT_ASSERT_FAILURE() to KUNIT_FAIL_AND_ABORT() between
+ * 6.1 and 6.12 ("for readability"; 6.9, as far as we know).  Tested by name,
+ * which is right on every kernel whatever the release: the KUnit suite
+ * includes this after <kunit/test.h>.
+ */
+#if defined(KUNIT_ASSERT_FAILURE) && !defined(KUNIT_FAIL_AND_ABORT)
+#define KUNIT_FAIL_AND_ABORT KUNIT_ASSERT_FAILURE
+#endif
+
+#endif /* _CTLITE_COMPAT_H */
