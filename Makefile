@@ -10,7 +10,26 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules check demo stress bench bench-quick kernel lint install clean help
+.PHONY: all modules check demo stress bench bench-quick kernel lint install \
+	install-config dkms-install dkms-remove version clean help
+
+# The release, from the one place it is written
+VERSION := $(shell sed -n 's/^\#define CTLITE_VERSION "\(.*\)"/\1/p' include/ctlite/ctlite.h)
+
+# Installed configuration (install-config): DESTDIR stages it elsewhere
+DESTDIR ?=
+CONFIGS := modprobe.d/ctlite.conf sysctl.d/90-ctlite.conf modules-load.d/ctlite.conf
+
+# DKMS: the sources go to DKMS_SOURCETREE/ctlite-VERSION.  DKMS_FLAGS go to
+# every dkms call (e.g. --dkmstree, --installtree), DKMS_KERNEL_FLAGS to
+# the build (e.g. -k RELEASE --kernelsourcedir DIR; default: this kernel).
+DKMS_SOURCETREE ?= /usr/src
+DKMS_FLAGS ?=
+DKMS_KERNEL_FLAGS ?=
+DKMS := dkms --sourcetree $(DKMS_SOURCETREE) $(DKMS_FLAGS)
+DKMS_DIR := $(DKMS_SOURCETREE)/ctlite-$(VERSION)
+# What DKMS needs to build the module (Kbuild builds; the Makefile is not used)
+DKMS_FILES := Kbuild dkms.conf LICENSE README.md src include tests/kunit
 
 all: modules
 
@@ -43,8 +62,56 @@ kernel:
 lint:
 	@$(VM)/lint.sh
 
+# modules_install runs depmod only where the tree has a System.map, which
+# a distribution's headers package does not: run it here in every case
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -b "$(or $(INSTALL_MOD_PATH),/)" "$$(cat $(KDIR)/include/config/kernel.release)"
+
+# Example configuration for scripts/ctlite-tune's sizing at 16 GiB.  A file
+# already there that differs is kept, and ours goes beside it as .new
+# (modprobe and sysctl read only *.conf, so it changes nothing).
+install-config:
+	@for f in $(CONFIGS); do \
+		dst="$(DESTDIR)/etc/$$f"; \
+		install -d -m 0755 "$$(dirname "$$dst")" || exit 1; \
+		if [ -e "$$dst" ] && ! cmp -s "scripts/$$f" "$$dst"; then \
+			install -m 0644 "scripts/$$f" "$$dst.new" || exit 1; \
+			echo "ctlite: kept $$dst, which differs; ours is $$dst.new"; \
+		else \
+			install -m 0644 "scripts/$$f" "$$dst" || exit 1; \
+			echo "installed $$dst"; \
+		fi; \
+	done
+
+# Add, build and install with DKMS; a failure leaves nothing behind
+dkms-install:
+	@command -v dkms >/dev/null || { echo "ctlite: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	@if [ -n "$$($(DKMS) status -m ctlite -v $(VERSION))" ]; then \
+		echo "ctlite: ctlite/$(VERSION) is already added to DKMS; make dkms-remove first" >&2; exit 1; \
+	fi
+	rm -rf $(DKMS_DIR)
+	mkdir -p $(DKMS_DIR)
+	cp -a --parents $(DKMS_FILES) $(DKMS_DIR)/
+	$(DKMS) add -m ctlite -v $(VERSION)
+	@$(DKMS) install -m ctlite -v $(VERSION) $(DKMS_KERNEL_FLAGS) || { \
+		echo "ctlite: dkms install failed (see above); removing ctlite/$(VERSION) again" >&2; \
+		$(DKMS) remove -m ctlite -v $(VERSION) --all >/dev/null; \
+		rm -rf $(DKMS_DIR); exit 1; }
+
+# Uninstall from every kernel and forget the sources
+dkms-remove:
+	@command -v dkms >/dev/null || { echo "ctlite: dkms is not installed" >&2; exit 1; }
+	@if [ -n "$$($(DKMS) status -m ctlite -v $(VERSION))" ]; then \
+		echo "$(DKMS) remove -m ctlite -v $(VERSION) --all"; \
+		$(DKMS) remove -m ctlite -v $(VERSION) --all || exit 1; \
+	else \
+		echo "ctlite: ctlite/$(VERSION) is not in DKMS"; \
+	fi
+	rm -rf $(DKMS_DIR)
+
+version:
+	@echo $(VERSION)
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
@@ -57,6 +124,10 @@ help:
 	@echo 'ctlite targets:'
 	@echo '  make [modules]  build ctlite.ko against KDIR (default $(KDIR))'
 	@echo '  make install    install it there (INSTALL_MOD_PATH respected) and run depmod'
+	@echo '  make install-config  example /etc/modprobe.d, sysctl.d and modules-load.d'
+	@echo '                  files (DESTDIR respected; differing files are kept)'
+	@echo '  make dkms-install  add, build and install with DKMS (sources in'
+	@echo '                  /usr/src/ctlite-$(VERSION)); make dkms-remove undoes it'
 	@echo '  make check      on Debian 12 as root: install what is needed, build the'
 	@echo '                  debug guest kernel (cached in ~/.cache/ctlite), run KUnit'
 	@echo '                  and guest tests in QEMU; ends with "N passed, N failed"'
@@ -71,6 +142,8 @@ help:
 	@echo '                  only checks that every figure was produced'
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
+	@echo '  make version    print the release ($(VERSION))'
 	@echo '  make clean      remove build output'
-	@echo 'Variables: KDIR, KERNEL (guest kernel series, default 6.1),'
-	@echo '  CTLITE_ONLY (glob of guest scripts), CTLITE_TIMEOUT, CTLITE_ACCEL, CTLITE_MEM'
+	@echo 'Variables: KDIR, KERNEL (guest kernel series: 6.1, the default, or 6.12),'
+	@echo '  CTLITE_ONLY (glob of guest scripts), CTLITE_TIMEOUT, CTLITE_ACCEL, CTLITE_MEM,'
+	@echo '  INSTALL_MOD_PATH, DESTDIR, DKMS_SOURCETREE, DKMS_FLAGS, DKMS_KERNEL_FLAGS'

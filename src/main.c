@@ -275,3 +275,4 @@ module_exit(ctlite_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Lightweight hashed connection tracking for netfilter");
 MODULE_AUTHOR("The ctlite developers");
+MODULE_VERSION(CTLITE_VERSION);

@@ -13,6 +13,9 @@
 
 #include <ctlite/table.h>
 
+/* The release; dkms.conf's PACKAGE_VERSION and `make version` follow it */
+#define CTLITE_VERSION "0.8.0"
+
 /*
  * The live table: set before any netns hook is registered, cleared only
  * after every hook is gone (module unload)
