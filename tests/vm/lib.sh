@@ -42,14 +42,17 @@ kernel_src_dir() {
 	echo "$dir"
 }
 
-# Config fragments of a flavour, in merge order
+# Config fragments of a flavour, in merge order, then the series' own
 kernel_fragments() {
 	local cfg=$CTLITE_TOP/tests/vm/config
 	case "$1" in
-	debug) echo "$cfg/base.config $cfg/debug.config" ;;
-	bench) echo "$cfg/base.config $cfg/bench.config" ;;
+	debug) echo -n "$cfg/base.config $cfg/debug.config" ;;
+	bench) echo -n "$cfg/base.config $cfg/bench.config" ;;
 	*) die "unknown kernel flavour '$1' (debug or bench)" ;;
 	esac
+	# what one series needs beyond the shared fragments, if anything
+	[ -f "$cfg/$KERNEL.config" ] && echo -n " $cfg/$KERNEL.config"
+	echo
 }
 
 # The cache directory of a flavour's build; prints it (may not exist yet)

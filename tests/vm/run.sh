@@ -14,7 +14,8 @@
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
 # CTLITE_CMDLINE (more kernel parameters), CTLITE_PIN (1: vCPU 0 gets a
-# host CPU of its own; make bench sets it).
+# host CPU of its own; make bench sets it), CTLITE_HOST_TAP (a file of TAP
+# lines from checks run on the host, counted in the verdict).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -44,8 +45,9 @@ esac
 rm -rf "$run"
 mkdir -p "$run/results"
 console=$run/console.log
-# "root=/dev/root" reaches 9p as the tag "root" (init/do_mounts.c)
-cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
+# "root=root" is the 9p tag "root" (init/do_mounts.c, mount_nodev_root();
+# 6.1 also took "/dev/root", which it stripped to "root", but 6.12 does not)
+cmdline="console=ttyS0 root=root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=131072,cache=loose ro"
 cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1"
 # ctlite's entry caches may be made to fail (failslab's cache filter, set
@@ -150,5 +152,16 @@ if [ "$failed" != 0 ]; then
 	echo "# guest results: $run/results"
 fi
 echo "# guest ran ${elapsed}s"
+# checks the host ran before the boot (check.sh's packaging step), already
+# printed, count in the verdict too
+if [ -n "${CTLITE_HOST_TAP:-}" ]; then
+	if [ -f "$CTLITE_HOST_TAP" ]; then
+		passed=$((passed + $(grep -c '^ok ' "$CTLITE_HOST_TAP" || true)))
+		failed=$((failed + $(grep -c '^not ok ' "$CTLITE_HOST_TAP" || true)))
+	else
+		failed=$((failed + 1))
+		echo "not ok - host checks left their results in $CTLITE_HOST_TAP"
+	fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
