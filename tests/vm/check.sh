@@ -3,7 +3,9 @@
 #
 # make check: everything from a fresh Debian 12 machine to a verdict.
 # Installs packages, builds the debug kernel (once; it is cached), builds
-# ctlite against it, boots it and runs the KUnit suites and guest scripts.
+# ctlite against it, checks make install, install-config and DKMS on the
+# host (tests/vm/packaging.sh), boots it and runs the KUnit suites and
+# guest scripts.  KERNEL=6.12 does all of it on Linux 6.12.
 # `check.sh demo` (make demo) does the same set-up and boots the guest to
 # tell scripts/demo.sh's story instead; `check.sh stress` (make stress)
 # runs the long reliability run and prints its table; `check.sh bench
@@ -73,4 +75,12 @@ fi
 if [ "$mode" = demo ]; then
 	CTLITE_GUEST=demo exec "$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$out/demo"
 fi
-exec "$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$out/run"
+# Install and packaging on the host (make install, install-config, DKMS),
+# leaving a staged install for the guest's 70-install script
+host_tap=
+# shellcheck disable=SC2053
+if [[ 70-install == ${CTLITE_ONLY:-*} ]]; then
+	"$CTLITE_TOP/tests/vm/packaging.sh" "$kdir" "$out/modules" "$out/packaging"
+	host_tap=$out/packaging/packaging.tap
+fi
+CTLITE_HOST_TAP=$host_tap exec "$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$out/run"

@@ -11,7 +11,7 @@ what=${1:-check}
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev python3 perl
       xz-utils rsync kmod iproute2 nftables procps util-linux coreutils
       iputils-ping
-      qemu-system-x86 "linux-source-$KERNEL")
+      qemu-system-x86 dkms git "linux-source-$KERNEL")
 [ "$what" = lint ] && pkgs+=(sparse)
 # the benchmark report's plot, and perf for its profiles (run in the guest)
 [ "$what" = bench ] && pkgs+=(gnuplot-nox linux-perf)

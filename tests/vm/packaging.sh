@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install and packaging, as a user runs them, on the host against the
+# guest kernel's build tree: make install (INSTALL_MOD_PATH), make
+# install-config (DESTDIR), make dkms-install and dkms-remove (in trees of
+# their own, through dkms's --dkmstree/--sourcetree/--installtree), and
+# that the shipped examples agree with scripts/ctlite-tune and the version
+# with dkms.conf.  Nothing is written outside OUT.
+#
+#   tests/vm/packaging.sh KDIR MODULE_DIR OUT
+#
+# Prints one TAP line per check ("ok - name" or "not ok - name" with its
+# output) and writes them to OUT/packaging.tap too.  Leaves for the guest
+# (tests/scripts/70-install.sh): OUT/root, the staged install with its
+# /etc, and OUT/dkms-ctlite.ko, what DKMS built.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=$1 mods=$2 out=$(realpath -m "$3")
+krel=$(cat "$kdir/include/config/kernel.release")
+tap=$out/packaging.tap
+rm -rf "$out"
+mkdir -p "$out"
+: >"$tap"
+
+# A copy of the sources as a user has them, so the builds here never leave
+# objects in the checkout: the files git tracks, as they are now
+src=$out/src
+mkdir -p "$src"
+(cd "$CTLITE_TOP" && git ls-files -z --cached --others --exclude-standard |
+	xargs -0 cp -a --parents -t "$src" 2>/dev/null) ||
+	die "cannot copy the sources to $src"
+root=$out/root
+version=$(make -s -C "$src" version)
+
+# check NAME: run the function NAME in a subshell, as one TAP line
+check() {
+	local name=$1 log=$out/$1.log
+	if ( set -euo pipefail; "$name" ) >"$log" 2>&1; then
+		echo "ok - $name" | tee -a "$tap"
+	else
+		{ echo "not ok - $name"; sed 's/^/#   /' "$log"; } | tee -a "$tap"
+	fi
+}
+fail() { echo "$*" >&2; exit 1; }
+
+version_is_one_everywhere() {
+	local dkms_version built
+	dkms_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$src/dkms.conf")
+	built=$(modinfo -F version "$mods/ctlite.ko")
+	echo "CTLITE_VERSION $version, dkms.conf $dkms_version, ctlite.ko $built"
+	[ -n "$version" ] || fail "make version printed nothing"
+	[ "$dkms_version" = "$version" ] || fail "dkms.conf says $dkms_version"
+	[ "$built" = "$version" ] || fail "modinfo -F version says '$built'"
+}
+
+# The examples are what ctlite-tune prints for the RAM their comment names
+examples_match_ctlite_tune() {
+	local f ram tune line
+	for f in modprobe.d/ctlite.conf sysctl.d/90-ctlite.conf; do
+		ram=$(sed -n 's/.*ctlite-tune --ram \([0-9A-Za-z]*\).*/\1/p' \
+			"$src/scripts/$f" | head -n 1)
+		[ -n "$ram" ] || fail "$f names no 'ctlite-tune --ram SIZE'"
+		tune=$("$src/scripts/ctlite-tune" --ram "$ram")
+		# every setting in the file is a line ctlite-tune printed under
+		# this file's name
+		while IFS= read -r line; do
+			case "$line" in "#"* | "") continue ;; esac
+			sed -n "\|^# /etc/$f\$|,/^\$/p" <<<"$tune" | grep -qxF -- "$line" ||
+				fail "$f: '$line' is not what ctlite-tune --ram $ram prints"
+			echo "$f: $line"
+		done <"$src/scripts/$f"
+		grep -qv '^#' "$src/scripts/$f" || fail "$f sets nothing"
+	done
+}
+
+make_install_stages_module_and_depmod() {
+	make -C "$src" KDIR="$kdir" INSTALL_MOD_PATH="$root" install
+	# Kbuild's directory for external modules: extra/ on 6.1, updates/
+	# on 6.12
+	local ko
+	ko=$(find "$root/lib/modules/$krel" -name ctlite.ko | head -n 1)
+	[ -n "$ko" ] || fail "no ctlite.ko under $root/lib/modules/$krel"
+	echo "installed ${ko#"$root"}"
+	grep -q "^${ko#"$root/lib/modules/$krel/"}:" "$root/lib/modules/$krel/modules.dep" ||
+		fail "depmod did not list ${ko#"$root/lib/modules/$krel/"} in modules.dep"
+	modinfo -F vermagic "$ko" | grep -q "^$krel " ||
+		fail "vermagic '$(modinfo -F vermagic "$ko")' is not for $krel"
+	# depmod's index is what modprobe reads
+	modprobe -d "$root" -S "$krel" --show-depends ctlite | grep -qF "$ko" ||
+		fail "modprobe -d cannot resolve ctlite in the staged tree"
+}
+
+install_config_keeps_what_differs() {
+	local f
+	make -C "$src" DESTDIR="$root" install-config
+	for f in modprobe.d/ctlite.conf sysctl.d/90-ctlite.conf modules-load.d/ctlite.conf; do
+		cmp "$src/scripts/$f" "$root/etc/$f" || fail "$f not installed as shipped"
+	done
+	# a second run on an edited file keeps the edit
+	cp -a "$root/etc" "$out/etc.kept"
+	echo "net.ctlite.udp = 60" >>"$out/etc.kept/sysctl.d/90-ctlite.conf"
+	make -C "$src" DESTDIR="$out/kept" install-config >/dev/null
+	cp "$out/etc.kept/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf"
+	make -C "$src" DESTDIR="$out/kept" install-config | tee "$out/kept.out"
+	grep -q 'kept .*90-ctlite.conf' "$out/kept.out" || fail "no word that the file was kept"
+	cmp "$out/etc.kept/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf" ||
+		fail "the edited file was overwritten"
+	cmp "$src/scripts/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf.new" ||
+		fail "ours was not put beside it as .new"
+}
+
+# dkms in trees of its own: the system's /var/lib/dkms, /usr/src and
+# /lib/modules are never touched
+dkms_make() {
+	make -C "$src" DKMS_SOURCETREE="$out/dkms/src" \
+		DKMS_FLAGS="--dkmstree $out/dkms/tree --installtree $out/dkms/lib" \
+		DKMS_KERNEL_FLAGS="-k $krel --kernelsourcedir ${2:-$kdir} --no-depmod" "$1"
+}
+dkms_status() {
+	dkms --sourcetree "$out/dkms/src" --dkmstree "$out/dkms/tree" \
+		--installtree "$out/dkms/lib" status -m ctlite -v "$version"
+}
+
+dkms_install_builds_for_the_kernel() {
+	# as /lib/modules/RELEASE is there for an installed kernel
+	mkdir -p "$out/dkms/src" "$out/dkms/tree" "$out/dkms/lib/$krel"
+	dkms_make dkms-install
+	local ko
+	ko=$(find "$out/dkms/lib/$krel" -name 'ctlite.ko*' | head -n 1)
+	[ -n "$ko" ] || fail "no ctlite.ko under $out/dkms/lib/$krel"
+	modinfo -F vermagic "$ko" | grep -q "^$krel " || fail "vermagic is not for $krel"
+	[ "$(modinfo -F version "$ko")" = "$version" ] || fail "version is not $version"
+	dkms_status | tee "$out/dkms.status"
+	grep -q "^ctlite/$version, $krel, .*: installed" "$out/dkms.status" ||
+		fail "dkms status does not say installed"
+	cp "$ko" "$out/dkms-ctlite.ko"
+}
+
+dkms_install_refuses_a_second_time() {
+	! dkms_make dkms-install >"$out/again.out" 2>&1 || fail "a second dkms-install succeeded"
+	cat "$out/again.out"
+	grep -q 'already added to DKMS; make dkms-remove first' "$out/again.out" ||
+		fail "no clear error"
+	dkms_status | grep -q ': installed' || fail "the installed module is gone"
+}
+
+dkms_remove_leaves_nothing() {
+	dkms_make dkms-remove
+	[ -z "$(dkms_status)" ] || fail "dkms still knows ctlite: $(dkms_status)"
+	[ ! -e "$out/dkms/src/ctlite-$version" ] || fail "sources left in $out/dkms/src"
+	[ -z "$(find "$out/dkms/lib" -name 'ctlite.ko*')" ] || fail "module left installed"
+	dkms_make dkms-remove >"$out/again.out" || fail "a second remove failed"
+	grep -q 'is not in DKMS' "$out/again.out" || fail "a second remove did not say why it did nothing"
+}
+
+dkms_failed_build_leaves_nothing() {
+	mkdir -p "$out/no-kernel"
+	! dkms_make dkms-install "$out/no-kernel" >"$out/failed.out" 2>&1 ||
+		fail "dkms-install without a kernel tree succeeded"
+	tail -n 5 "$out/failed.out"
+	grep -q 'removing ctlite/.* again' "$out/failed.out" || fail "no word of the unwinding"
+	[ -z "$(dkms_status)" ] || fail "left in dkms: $(dkms_status)"
+	[ ! -e "$out/dkms/src/ctlite-$version" ] || fail "sources left behind"
+}
+
+note "packaging checks against $krel"
+check version_is_one_everywhere
+check examples_match_ctlite_tune
+check make_install_stages_module_and_depmod
+check install_config_keeps_what_differs
+if command -v dkms >/dev/null; then
+	check dkms_install_builds_for_the_kernel
+	check dkms_install_refuses_a_second_time
+	check dkms_remove_leaves_nothing
+	check dkms_failed_build_leaves_nothing
+else
+	echo "not ok - dkms is installed (tests/vm/deps.sh installs it)" | tee -a "$tap"
+fi
