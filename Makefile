@@ -68,7 +68,7 @@ install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -b "$(or $(INSTALL_MOD_PATH),/)" "$$(cat $(KDIR)/include/config/kernel.release)"
 
-# Example configuration for scripts/ctlite-tune's sizing at 16 GiB.  A file
+# Example configuration, scripts/ctlite-tune's sizing for 4 GiB.  A file
 # already there that differs is kept, and ours goes beside it as .new
 # (modprobe and sysctl read only *.conf, so it changes nothing).
 install-config:

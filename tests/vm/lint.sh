@@ -16,6 +16,20 @@ files=(src/*.c include/ctlite/*.h tests/kunit/*.c tests/kunit/*.h)
 [ ${#files[@]} -gt 0 ] || die "no C files found under $CTLITE_TOP"
 findings=0
 
+# checkpatch IGNORE FILE...: checkpatch --strict, FILE_PATH_CHANGES and
+# the types in IGNORE (comma-separated) left out; counts what it reports
+checkpatch() {
+	local ignore=$1 out
+	shift
+	out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
+		--ignore "FILE_PATH_CHANGES,$ignore" -f "$@" 2>&1 |
+		grep -E 'ERROR|WARNING|CHECK' || true)
+	if [ -n "$out" ]; then
+		echo "$out"
+		findings=$((findings + $(wc -l <<<"$out")))
+	fi
+}
+
 # compat.h is where the module compares kernel versions, which is what
 # checkpatch's LINUX_VERSION_CODE (and, for that comparison, its
 # CONSTANT_COMPARISON) warns in-tree code against; everything else is
@@ -23,28 +37,13 @@ findings=0
 kfiles=()
 for f in "${files[@]}"; do [ "$f" = include/ctlite/compat.h ] || kfiles+=("$f"); done
 note "checkpatch --strict on ${#files[@]} files"
-out=$( {
-	perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
-		--ignore FILE_PATH_CHANGES -f "${kfiles[@]}"
-	perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
-		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-		-f include/ctlite/compat.h
-} 2>&1 | grep -E 'ERROR|WARNING|CHECK' || true)
-if [ -n "$out" ]; then
-	echo "$out"
-	findings=$((findings + $(wc -l <<<"$out")))
-fi
+checkpatch "" "${kfiles[@]}"
+checkpatch LINUX_VERSION_CODE,CONSTANT_COMPARISON include/ctlite/compat.h
 
 # The fuzzer is user-space C: kernel style, but without the kernel's types
 tools=(tests/fuzz/*.c)
 note "checkpatch --strict on ${#tools[@]} user-space files"
-out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
-	--ignore FILE_PATH_CHANGES,PREFER_KERNEL_TYPES -f "${tools[@]}" 2>&1 |
-	grep -E 'ERROR|WARNING|CHECK' || true)
-if [ -n "$out" ]; then
-	echo "$out"
-	findings=$((findings + $(wc -l <<<"$out")))
-fi
+checkpatch PREFER_KERNEL_TYPES "${tools[@]}"
 
 note "kernel-doc on ${#files[@]} files"
 out=$(perl "$src/scripts/kernel-doc" -none "${files[@]}" 2>&1 || true)

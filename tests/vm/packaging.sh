@@ -99,13 +99,12 @@ install_config_keeps_what_differs() {
 		cmp "$src/scripts/$f" "$root/etc/$f" || fail "$f not installed as shipped"
 	done
 	# a second run on an edited file keeps the edit
-	cp -a "$root/etc" "$out/etc.kept"
-	echo "net.ctlite.udp = 60" >>"$out/etc.kept/sysctl.d/90-ctlite.conf"
 	make -C "$src" DESTDIR="$out/kept" install-config >/dev/null
-	cp "$out/etc.kept/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf"
+	echo "net.ctlite.udp = 60" >>"$out/kept/etc/sysctl.d/90-ctlite.conf"
+	cp "$out/kept/etc/sysctl.d/90-ctlite.conf" "$out/edited.conf"
 	make -C "$src" DESTDIR="$out/kept" install-config | tee "$out/kept.out"
 	grep -q 'kept .*90-ctlite.conf' "$out/kept.out" || fail "no word that the file was kept"
-	cmp "$out/etc.kept/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf" ||
+	cmp "$out/edited.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf" ||
 		fail "the edited file was overwritten"
 	cmp "$src/scripts/sysctl.d/90-ctlite.conf" "$out/kept/etc/sysctl.d/90-ctlite.conf.new" ||
 		fail "ours was not put beside it as .new"
@@ -155,7 +154,7 @@ dkms_remove_leaves_nothing() {
 	grep -q 'is not in DKMS' "$out/again.out" || fail "a second remove did not say why it did nothing"
 }
 
-dkms_failed_build_leaves_nothing() {
+dkms_failed_install_leaves_nothing() {
 	mkdir -p "$out/no-kernel"
 	! dkms_make dkms-install "$out/no-kernel" >"$out/failed.out" 2>&1 ||
 		fail "dkms-install without a kernel tree succeeded"
@@ -174,7 +173,7 @@ if command -v dkms >/dev/null; then
 	check dkms_install_builds_for_the_kernel
 	check dkms_install_refuses_a_second_time
 	check dkms_remove_leaves_nothing
-	check dkms_failed_build_leaves_nothing
+	check dkms_failed_install_leaves_nothing
 else
 	echo "not ok - dkms is installed (tests/vm/deps.sh installs it)" | tee -a "$tap"
 fi
