@@ -10,7 +10,9 @@
 #
 # Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 1200),
 # CTLITE_MEM (guest RAM, default 1G), CTLITE_ACCEL (kvm or tcg; default:
-# kvm when a probe shows it works), CTLITE_ONLY (glob of test names),
+# kvm when tests/vm/accel.sh's probe shows it works), CTLITE_BOOT_LIMIT
+# (seconds a boot may take to start the first test: 120 under KVM, 600
+# under TCG), CTLITE_ONLY (comma-separated globs of test names; see guest.sh),
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
 # CTLITE_CMDLINE (more kernel parameters), CTLITE_PIN (1: vCPU 0 gets a
@@ -26,21 +28,23 @@ image=$kdir/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no kernel image at $image (make kernel)"
 [ -f "$mods/ctlite.ko" ] || die "no ctlite.ko in $mods"
 
-# KVM where it really works: /dev/kvm can exist and still hang (nested or
-# broken hosts), so ask QEMU to start a KVM machine and quit, with a bound.
-kvm_works() {
-	[ -w /dev/kvm ] || return 1
-	echo quit | timeout 10 qemu-system-x86_64 -nodefaults -display none \
-		-accel kvm -machine q35 -monitor stdio >/dev/null 2>&1
+# KVM where it really works (tests/vm/accel.sh boots a guest to find out,
+# once per machine boot), else TCG
+accel_name=$("$CTLITE_TOP/tests/vm/accel.sh" "$image")
+set_accel() {
+	accel_name=$1
+	case "$1" in
+	kvm) accel=(-accel kvm -cpu host) ;;
+	tcg) accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}") ;;
+	esac
 }
-case "${CTLITE_ACCEL:-auto}" in
-kvm) accel=(-accel kvm -cpu host) ;;
-tcg) accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}") ;;
-auto)
-	if kvm_works; then accel=(-accel kvm -cpu host)
-	else accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}"); fi ;;
-*) die "CTLITE_ACCEL must be kvm, tcg or auto" ;;
-esac
+set_accel "$accel_name"
+# A boot that has not started the first test by then is taken for a hang
+# (guest.sh creates results/tap.log first thing).  A debug kernel gets
+# there in seconds under KVM, 20 s under TCG here and 80 s on hosts four
+# times slower.
+boot_limit_kvm=${CTLITE_BOOT_LIMIT:-120}
+boot_limit_tcg=${CTLITE_BOOT_LIMIT:-600}
 
 rm -rf "$run"
 mkdir -p "$run/results"
@@ -81,7 +85,7 @@ pin_vcpu0() {
 	sleep 1
 	for t in /proc/"$pid"/task/*; do
 		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		if [ "$comm" = "CPU 0/TCG" ]; then
+		if [ "$comm" = "CPU 0/TCG" ] || [ "$comm" = "CPU 0/KVM" ]; then
 			taskset -p -c 1 "${t##*/}" >/dev/null
 		else
 			taskset -p -c 0 "${t##*/}" >/dev/null
@@ -91,11 +95,28 @@ pin_vcpu0() {
 pin=${CTLITE_PIN:-0}
 [ "$(nproc)" -ge 2 ] || pin=0
 
+# watchdog PID LIMIT: kill the guest (PID is its timeout, which passes
+# the signal on to QEMU) if no test has started LIMIT seconds in
+watchdog() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		sleep 1
+		[ ! -e "$run/results/tap.log" ] || return 0
+		kill -0 "$1" 2>/dev/null || return 0
+	done
+	echo "no test had started ${2}s into the boot" >"$run/boot-hung"
+	kill "$1" 2>/dev/null || true
+}
+
 boot() {
-	note "booting $(basename "$kdir") (${accel[1]%%,*}, 2 vCPUs, $mem, up to ${timeout_s}s)"
+	local limit=$boot_limit_tcg qpid wpid
+	[ "$accel_name" = tcg ] || limit=$boot_limit_kvm
+	note "booting $(basename "$kdir") ($accel_name, 2 vCPUs, $mem, up to ${timeout_s}s)"
+	rm -f "$run/boot-hung"
+	# there even if QEMU dies before it opens it
+	: >"$console"
 	start=$(date +%s)
 	[ "$pin" = 0 ] || pin_vcpu0 &
-	set +e
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 -name ctlite,debug-threads=on \
 		-nodefaults -no-reboot -display none -machine q35 -smp 2 -m "$mem" \
 		"${accel[@]}" \
@@ -104,21 +125,53 @@ boot() {
 		-device virtio-9p-pci,fsdev=root,mount_tag=root \
 		-fsdev local,id=results,path="$run/results",security_model=none \
 		-device virtio-9p-pci,fsdev=results,mount_tag=results \
-		-serial file:"$console" -serial stdio </dev/null
+		-serial file:"$console" -serial stdio </dev/null &
+	qpid=$!
+	# timeout puts QEMU in a process group of its own: pass an interrupt on
+	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
+	watchdog "$qpid" "$limit" &
+	wpid=$!
+	set +e
+	wait "$qpid"
 	qemu_rc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
 	set -e
+	trap - INT TERM
 	elapsed=$(( $(date +%s) - start ))
 }
 
+# why_no_test: what went wrong with a boot in which no test started
+why_no_test() {
+	if [ -f "$run/boot-hung" ]; then
+		cat "$run/boot-hung"
+	else
+		echo "QEMU exit status $qemu_rc"
+	fi
+}
+
 boot
-# A kernel that dies before it starts init has not run a line of ours (the
-# modules load later, from the test init).  Under TCG the debug kernel does
-# that on rare boots (seen once: a KASAN report in an early interrupt during
-# identify_cpu).  Boot once more, and keep the first console for a look; a
-# second early death fails the run as usual.
-if [ ! -f "$run/results/tap.log" ] && ! grep -q 'Run .* as init process' "$console"; then
+# A KVM boot that ends before the first test (QEMU's abort on an MSR it
+# cannot set, a hang) has run none of ours: boot again under TCG, say so
+# in one line, and tell later runs on this machine not to try KVM.
+if [ ! -f "$run/results/tap.log" ] && [ "$accel_name" = kvm ]; then
+	why=$(why_no_test)
+	mv "$console" "$run/console.kvm.log"
+	echo "# the KVM boot failed before any test ran ($why; $run/console.kvm.log); booting again under TCG"
+	"$CTLITE_TOP/tests/vm/accel.sh" --tcg "a KVM boot failed before any test ran: $why"
+	set_accel tcg
+	boot
+fi
+# A kernel that dies (or hangs) before it starts init has not run a line
+# of ours (the modules load later, from the test init).  Under TCG the
+# debug kernel does that on rare boots (seen once: a KASAN report in an
+# early interrupt during identify_cpu).  Boot once more, and keep the first
+# console for a look; a second early death fails the run as usual.
+if [ ! -f "$run/results/tap.log" ] &&
+	{ [ -f "$run/boot-hung" ] || ! grep -q 'Run .* as init process' "$console"; }; then
+	why=$(why_no_test)
 	mv "$console" "$run/console.boot1.log"
-	echo "# the kernel died while booting, before any test ran ($run/console.boot1.log); booting again"
+	echo "# the kernel died while booting, before any test ran ($why; $run/console.boot1.log); booting again"
 	boot
 fi
 
@@ -131,7 +184,9 @@ fi
 
 if [ ! -f "$run/results/done" ]; then
 	failed=$((failed + 1))
-	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	if [ -f "$run/boot-hung" ]; then
+		echo "not ok - guest started its tests ($(cat "$run/boot-hung"), twice)"
+	elif [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 		echo "not ok - guest finished within ${timeout_s}s (killed)"
 	else
 		echo "not ok - guest ran to the end (QEMU exit status $qemu_rc)"
