@@ -40,10 +40,11 @@ note "checkpatch --strict on ${#files[@]} files"
 checkpatch "" "${kfiles[@]}"
 checkpatch LINUX_VERSION_CODE,CONSTANT_COMPARISON include/ctlite/compat.h
 
-# The fuzzer is user-space C: kernel style, but without the kernel's types
-tools=(tests/fuzz/*.c)
+# The fuzzer and the peers are user-space C: kernel style, but without the
+# kernel's types and attribute macros
+tools=(tests/fuzz/*.c tests/peer/*.c)
 note "checkpatch --strict on ${#tools[@]} user-space files"
-checkpatch PREFER_KERNEL_TYPES "${tools[@]}"
+checkpatch PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO "${tools[@]}"
 
 note "kernel-doc on ${#files[@]} files"
 out=$(perl "$src/scripts/kernel-doc" -none "${files[@]}" 2>&1 || true)
