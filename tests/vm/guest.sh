@@ -15,6 +15,31 @@ export CTLITE_TOP=$top CTLITE_MODS=$ctlite_mods
 results=/run/results
 tap=$results/tap.log
 only=${ctlite_only:-*}
+# CTLITE_ONLY on the host: comma-separated globs of what runs, "kunit" or
+# a tests/scripts name, or SCRIPT:SCENARIO for some scenarios of a script.
+# selected NAME: whether NAME (kunit or a script) runs at all
+selected() {
+	local g globs
+	IFS=, read -r -a globs <<<"$only"
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == ${g%%:*} ]] && return 0
+	done
+	return 1
+}
+# scenarios SCRIPT: the scenario globs of SCRIPT, comma-separated, for
+# run_tests (tests/scripts/lib.sh); "*" when a glob names the whole script
+scenarios() {
+	local g globs list=
+	IFS=, read -r -a globs <<<"$only"
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == ${g%%:*} ]] || continue
+		[[ $g == *:* ]] || { echo '*'; return; }
+		list+=${list:+,}${g#*:}
+	done
+	echo "$list"
+}
 script_timeout=${ctlite_script_timeout:-600}
 n=0
 : >"$tap"
@@ -98,8 +123,7 @@ scripts() {
 	local script name line before
 	for script in "$top"/tests/scripts/[0-9]*.sh; do
 		name=$(basename "$script" .sh)
-		# shellcheck disable=SC2053
-		[[ $name == $only ]] || continue
+		selected "$name" || continue
 		emit "# $name"
 		echo "ctlite-test: begin $name" >/dev/kmsg
 		before=$n
@@ -112,7 +136,8 @@ scripts() {
 				"124 means it ran over ${script_timeout}s" ;;
 			*) emit "#   $line" ;;
 			esac
-		done < <(CTLITE_STRESS=${CTLITE_STRESS:-short} \
+		done < <(CTLITE_SCENARIOS=$(scenarios "$name") \
+		CTLITE_STRESS=${CTLITE_STRESS:-short} \
 		CTLITE_STRESS_TABLE=${CTLITE_STRESS_TABLE:-} \
 		timeout -k 10 "$script_timeout" bash "$script" 2>&1; echo "exit $?")
 		echo "ctlite-test: end $name" >/dev/kmsg
@@ -208,7 +233,7 @@ elif [ "$ctlite_guest" = bench ]; then
 	exit 0
 else
 	sanity
-	if [[ kunit == $only || $only == "*" ]]; then
+	if selected kunit; then
 		kunit
 	fi
 	scripts
