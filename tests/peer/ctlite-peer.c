@@ -66,8 +66,9 @@ enum {
 	SERVER_SECS = 120,	/* servers end by themselves after this */
 };
 
-/* user space has no <linux/compiler.h> */
+/* user space has no <linux/compiler.h> or <linux/kernel.h> */
 #define __noreturn __attribute__((noreturn))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *prog = "ctlite-peer";
 static const char *mode;
@@ -566,7 +567,7 @@ static bool known_mode(const char *m)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
 		if (!strcmp(m, modes[i]))
 			return true;
 	return false;
