@@ -97,7 +97,9 @@ resize_under_flood_keeps_every_entry() {
 	# (500 a second) goes on until at least 6 resizes and 2000 of its flows
 	# have happened, however fast or slow the guest, then stops.
 	kmsg_mark
-	peer_a syn-flood 10.99.0.2 8080 100000 7 500 &
+	# (the peer itself, not peer_a: its subshell would be what $! names,
+	# and killing that would leave the flood running)
+	"$PEER" -n ct-a syn-flood 10.99.0.2 8080 100000 7 500 &
 	local flood=$! sizes=(16 4096 1000 65536 128 2048) i=0 size v made
 	while [ "$i" -lt 6 ] || [ $(($(ct_stat ct-b new) - 300)) -lt 2000 ]; do
 		kill -0 "$flood" 2>/dev/null ||
