@@ -259,9 +259,9 @@ static void insert_lookup_delete(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &k), e);
 
 	rcu_read_lock();
-	ctlite_table_delete(t, e);
-	/* a second delete of the same entry (a racing CPU) is harmless */
-	ctlite_table_delete(t, e);
+	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, e));
+	/* a second delete of the same entry (a racing CPU) does nothing */
+	KUNIT_EXPECT_FALSE(test, ctlite_table_delete(t, e));
 	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, lookup(t, &k));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 0);

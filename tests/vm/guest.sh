@@ -90,6 +90,12 @@ kunit() {
 		notes=() plan=0 seen=0 failed=0 verdict=
 		while IFS= read -r line; do
 			case "$line" in
+			"    ok "*"# SKIP"*)
+				# a skipped case proved nothing: it fails the run
+				name=${line#    ok }; name=${name#* }; name=${name#- }
+				fail "kunit: ${suite##*/}.${name%% # SKIP*} (skipped:${name#* # SKIP})" \
+					"${notes[@]}"; notes=()
+				seen=$((seen + 1)) failed=1 ;;
 			"    ok "*)
 				name=${line#    ok }; name=${name#* }; name=${name#- }
 				pass "kunit: ${suite##*/}.$name"; notes=()

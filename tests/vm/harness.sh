@@ -20,14 +20,6 @@ rm -rf "$out"
 mkdir -p "$out/bin"
 : >"$tap"
 
-check() {
-	local name=$1 log=$out/$1.log
-	if ( set -euo pipefail; "$name" ) >"$log" 2>&1; then
-		echo "ok - $name" | tee -a "$tap"
-	else
-		{ echo "not ok - $name"; sed 's/^/#   /' "$log"; } | tee -a "$tap"
-	fi
-}
 fail() { echo "$*" >&2; exit 1; }
 
 # The fake QEMU.  FAKE_QEMU says how it behaves under KVM: abort, hang or
@@ -195,10 +187,10 @@ kvm_boot_that_hangs_is_retried_under_tcg() {
 }
 
 note "checks of the harness's accelerator choice, with a fake QEMU"
-check no_kvm_device_means_tcg_without_a_probe
-check qemu_that_aborts_under_kvm_means_tcg
-check qemu_that_hangs_under_kvm_means_tcg_within_the_bound
-check qemu_that_boots_under_kvm_means_kvm_and_is_cached
-check ctlite_accel_forces_either_and_refuses_others
-check kvm_boot_that_aborts_is_retried_under_tcg
-check kvm_boot_that_hangs_is_retried_under_tcg
+host_check no_kvm_device_means_tcg_without_a_probe
+host_check qemu_that_aborts_under_kvm_means_tcg
+host_check qemu_that_hangs_under_kvm_means_tcg_within_the_bound
+host_check qemu_that_boots_under_kvm_means_kvm_and_is_cached
+host_check ctlite_accel_forces_either_and_refuses_others
+host_check kvm_boot_that_aborts_is_retried_under_tcg
+host_check kvm_boot_that_hangs_is_retried_under_tcg

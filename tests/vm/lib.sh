@@ -40,6 +40,18 @@ only_selects() {
 }
 
 die() { echo "ctlite: $*" >&2; exit 1; }
+
+# host_check NAME: for the host-side checks (packaging.sh, harness.sh), run
+# the function NAME in a subshell as one TAP line, its output kept in
+# $out/NAME.log and shown under a failure; the line goes to $tap too
+host_check() {
+	local name=$1 log=$out/$1.log
+	if ( set -euo pipefail; "$name" ) >"$log" 2>&1; then
+		echo "ok - $name" | tee -a "$tap"
+	else
+		{ echo "not ok - $name"; sed 's/^/#   /' "$log"; } | tee -a "$tap"
+	fi
+}
 note() { echo "==> $*" >&2; }
 
 # The installed linux-source package's version, e.g. 6.1.192-2

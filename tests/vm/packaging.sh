@@ -34,15 +34,6 @@ mkdir -p "$src"
 root=$out/root
 version=$(make -s -C "$src" version)
 
-# check NAME: run the function NAME in a subshell, as one TAP line
-check() {
-	local name=$1 log=$out/$1.log
-	if ( set -euo pipefail; "$name" ) >"$log" 2>&1; then
-		echo "ok - $name" | tee -a "$tap"
-	else
-		{ echo "not ok - $name"; sed 's/^/#   /' "$log"; } | tee -a "$tap"
-	fi
-}
 fail() { echo "$*" >&2; exit 1; }
 
 version_is_one_everywhere() {
@@ -165,15 +156,15 @@ dkms_failed_install_leaves_nothing() {
 }
 
 note "packaging checks against $krel"
-check version_is_one_everywhere
-check examples_match_ctlite_tune
-check make_install_stages_module_and_depmod
-check install_config_keeps_what_differs
+host_check version_is_one_everywhere
+host_check examples_match_ctlite_tune
+host_check make_install_stages_module_and_depmod
+host_check install_config_keeps_what_differs
 if command -v dkms >/dev/null; then
-	check dkms_install_builds_for_the_kernel
-	check dkms_install_refuses_a_second_time
-	check dkms_remove_leaves_nothing
-	check dkms_failed_install_leaves_nothing
+	host_check dkms_install_builds_for_the_kernel
+	host_check dkms_install_refuses_a_second_time
+	host_check dkms_remove_leaves_nothing
+	host_check dkms_failed_install_leaves_nothing
 else
 	echo "not ok - dkms is installed (tests/vm/deps.sh installs it)" | tee -a "$tap"
 fi
