@@ -100,13 +100,13 @@ static int entry_seq_show(struct seq_file *s, void *v)
 	long left = (s32)(READ_ONCE(e->deadline) - (u32)jiffies);
 
 	seq_printf(s, "%-8s %u %-8s %u %ld ",
-		   e->family == AF_INET6 ? "ipv6" : "ipv4",
-		   e->family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
+		   ctlite_entry_family(e) == AF_INET6 ? "ipv6" : "ipv4",
+		   ctlite_entry_family(e) == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
 		   proto_name(e->proto), e->proto, max(left, 0L) / HZ);
 	if (e->proto == IPPROTO_TCP)
 		seq_printf(s, "%s ", ctlite_tcp_state_name(READ_ONCE(e->state)));
 
-	if (e->family == AF_INET6)
+	if (ctlite_entry_family(e) == AF_INET6)
 		seq_printf(s, "src=%pI6c dst=%pI6c ", &e->addr.ip6[o], &e->addr.ip6[r]);
 	else
 		seq_printf(s, "src=%pI4 dst=%pI4 ", &e->addr.ip[o], &e->addr.ip[r]);

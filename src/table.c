@@ -8,7 +8,10 @@
  * deleting an entry, or changing its state or flags, takes the bucket's
  * lock, table->locks[bucket % CTLITE_LOCKS].  Entries are freed after an
  * RCU grace period, so a reader may still hold one that was just deleted;
- * deleted entries are marked by an unhashed node.  table->count is an
+ * deleted entries are marked CTLITE_F_DEAD.  They wait on a per-CPU free
+ * list (table->dead, linked through the chain node's pprev, which readers
+ * never follow) for table->free_work, which frees each batch after one
+ * synchronize_rcu(): no rcu_head in the entry.  table->count is an
  * atomic, changed only on insert and delete, never on lookup.
  *
  * Entries die by deadline: nothing frees them on time but ctlite_table_gc()
@@ -45,8 +48,10 @@
 #include <linux/export.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
 #include <linux/sched/clock.h>
@@ -54,6 +59,7 @@
 #include <linux/vmalloc.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/in.h>
 #include <kunit/visibility.h>
 
 #include <ctlite/table.h>
@@ -178,7 +184,8 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_size);
  * @family: AF_INET or AF_INET6
  * @gfp: allocation flags (GFP_ATOMIC on the packet path)
  *
- * Return: the entry with @family set, or NULL when the allocation fails.
+ * Return: the entry with @family set (CTLITE_F_IPV6), or NULL when the
+ * allocation fails.
  */
 struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp)
 {
@@ -187,7 +194,8 @@ struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp)
 
 	entry = kmem_cache_zalloc(cache, gfp);
 	if (entry) {
-		entry->family = family;
+		if (family == AF_INET6)
+			entry->flags = CTLITE_F_IPV6;
 		atomic_long_inc(&entries_allocated);
 	}
 	return entry;
@@ -201,7 +209,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_alloc);
  */
 void ctlite_entry_free(struct ctlite_entry *entry)
 {
-	kmem_cache_free(entry->family == AF_INET6 ? entry6_cache : entry4_cache,
+	kmem_cache_free(entry->flags & CTLITE_F_IPV6 ? entry6_cache : entry4_cache,
 			entry);
 	atomic_long_dec(&entries_allocated);
 }
@@ -229,6 +237,11 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_entries_allocated);
 int ctlite_cache_init(void)
 {
 	BUILD_BUG_ON(ENTRY4_SIZE > CTLITE_ENTRY4_BUDGET);
+	/* the free list's link must be the chain node's pprev, not its next */
+	BUILD_BUG_ON(offsetof(struct ctlite_entry, dead) !=
+		     offsetof(struct ctlite_entry, node.pprev));
+	BUILD_BUG_ON(offsetof(struct ctlite_entry, chain_next) !=
+		     offsetof(struct ctlite_entry, node.next));
 
 	/*
 	 * No SLAB_HWCACHE_ALIGN: it would round the 88-byte IPv6 entry up to
@@ -252,8 +265,8 @@ err_entry4:
 /**
  * ctlite_cache_exit() - destroy the entry caches
  *
- * Every entry must have been freed, and every RCU callback that frees one
- * must have run (rcu_barrier()), before this is called.
+ * Every entry must have been freed (ctlite_table_destroy() of every table)
+ * before this is called.
  */
 void ctlite_cache_exit(void)
 {
@@ -318,7 +331,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_key_canonicalize);
  */
 void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key)
 {
-	ctlite_key_init(key, entry->net_id, entry->family, entry->proto);
+	ctlite_key_init(key, entry->net_id, ctlite_entry_family(entry), entry->proto);
 	key->port[0] = entry->port[0];
 	key->port[1] = entry->port[1];
 	memcpy(&key->addr, &entry->addr, 2 * key_addr_len(key));
@@ -328,7 +341,8 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_key);
 static bool entry_matches(const struct ctlite_entry *e,
 			  const struct ctlite_key *key)
 {
-	return e->net_id == key->net_id && e->family == key->family &&
+	return e->net_id == key->net_id &&
+	       !(READ_ONCE(e->flags) & CTLITE_F_IPV6) == (key->family != AF_INET6) &&
 	       e->proto == key->proto &&
 	       e->port[0] == key->port[0] && e->port[1] == key->port[1] &&
 	       !memcmp(&e->addr, &key->addr, 2 * key_addr_len(key));
@@ -632,11 +646,6 @@ static unsigned int next_unassured(const struct ctlite_buckets *b,
 	return word * BITS_PER_LONG + __ffs(bits);
 }
 
-static void entry_free_rcu(struct rcu_head *head)
-{
-	ctlite_entry_free(container_of(head, struct ctlite_entry, rcu));
-}
-
 /* Whether a locked bucket still holds an entry that is not ASSURED */
 static bool bucket_has_unassured(const struct ctlite_locked *l)
 {
@@ -706,13 +715,51 @@ static void unlink_entry(struct ctlite_table *table,
 			 unsigned int how)
 {
 	lockdep_assert_held(l->lock);
-	/* _init: leaves pprev NULL, so a racing delete sees it unhashed */
-	hlist_nulls_del_init_rcu(&e->node);
+	hlist_nulls_del_rcu(&e->node);
+	/* a racing delete or update, under this lock, sees it gone */
+	WRITE_ONCE(e->flags, e->flags | CTLITE_F_DEAD);
 	if (!(how & UNLINK_KEEP_SLOT))
 		fill_fell(table, atomic_dec_return(&table->count));
 	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(l))
 		clear_unassured(l);
-	call_rcu(&e->rcu, entry_free_rcu);
+	/*
+	 * Readers may still be on it and follow node.next, never node.pprev,
+	 * which becomes the free list's link.  The first entry on this CPU's
+	 * empty list calls the freer; the others ride along.
+	 */
+	if (llist_add(&e->dead, this_cpu_ptr(table->dead)))
+		queue_work(system_unbound_wq, &table->free_work);
+}
+
+/*
+ * table->free_work: free every entry unlinked before it ran, after a grace
+ * period.  Entries unlinked meanwhile find their list empty and queue it
+ * again, for their own grace period.
+ */
+static void free_worker(struct work_struct *work)
+{
+	struct ctlite_table *table = container_of(work, struct ctlite_table,
+						  free_work);
+	struct llist_node *all = NULL, *n, *next;
+	unsigned int freed = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		for (n = llist_del_all(per_cpu_ptr(table->dead, cpu)); n; n = next) {
+			next = n->next;
+			n->next = all;
+			all = n;
+		}
+	}
+	if (!all)
+		return;
+	synchronize_rcu();
+	for (n = all; n; n = next) {
+		next = n->next;
+		ctlite_entry_free(container_of(n, struct ctlite_entry, dead));
+		if (!(++freed % 1024))
+			cond_resched();
+	}
 }
 
 /**
@@ -850,10 +897,13 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	e->net_id = key->net_id;
 	e->proto = key->proto;
 	e->state = ins->state;
-	e->flags = ins->flags;
+	e->flags |= ins->flags & ~(CTLITE_F_IPV6 | CTLITE_F_DEAD);
+	e->wscale = ins->wscale;
 	e->deadline = ins->deadline;
-	e->next_seq[0] = ins->next_seq[0];
-	e->next_seq[1] = ins->next_seq[1];
+	if (key->proto == IPPROTO_TCP)
+		e->tcp = ins->tcp;
+	else
+		e->born = ins->born;
 	e->port[0] = key->port[0];
 	e->port[1] = key->port[1];
 	memcpy(&e->addr, &key->addr, 2 * addr_len);
@@ -898,7 +948,7 @@ bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
 
 	ctlite_entry_key(entry, &key);
 	ctlite_table_lock(table, ctlite_table_hash(table, &key), &l);
-	if (!hlist_nulls_unhashed(&entry->node)) {
+	if (!(entry->flags & CTLITE_F_DEAD)) {
 		unlink_entry(table, &l, entry, 0);
 		removed = true;
 	}
@@ -1100,8 +1150,8 @@ static void entry_source(const struct ctlite_entry *e, struct ctlite_source *s)
 	unsigned int o = !!(READ_ONCE(e->flags) & CTLITE_F_OPENER1);
 
 	memset(s, 0, sizeof(*s));
-	s->family = e->family;
-	if (e->family == AF_INET6)
+	s->family = ctlite_entry_family(e);
+	if (s->family == AF_INET6)
 		s->addr.ip6 = e->addr.ip6[o];
 	else
 		s->addr.ip = e->addr.ip[o];
@@ -1518,11 +1568,12 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	table = kvzalloc(sizeof(*table), GFP_KERNEL);
 	if (!table)
 		return NULL;
+	table->dead = alloc_percpu(struct llist_head);
+	if (!table->dead)
+		goto err_dead;
 	b = buckets_alloc(size);
-	if (!b) {
-		kvfree(table);
-		return NULL;
-	}
+	if (!b)
+		goto err_buckets;
 	RCU_INIT_POINTER(table->b, b);
 	for (i = 0; i < CTLITE_LOCKS; i++)
 		spin_lock_init(&table->locks[i]);
@@ -1530,11 +1581,20 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	seqcount_spinlock_init(&table->moving, &table->all_lock);
 	mutex_init(&table->resize_lock);
 	INIT_WORK(&table->grow_work, grow_worker);
+	for_each_possible_cpu(i)
+		init_llist_head(per_cpu_ptr(table->dead, i));
+	INIT_WORK(&table->free_work, free_worker);
 	table->grow_after = jiffies;
 	table->max = max;
 	atomic_set(&table->count, 0);
 	get_random_bytes(&table->key, sizeof(table->key));
 	return table;
+
+err_buckets:
+	free_percpu(table->dead);
+err_dead:
+	kvfree(table);
+	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
 
@@ -1542,7 +1602,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_create);
  * ctlite_table_destroy() - free a table and every entry still in it
  * @table: the table; nothing may use it any more
  *
- * Sleeps (waits for the entries' RCU callbacks).
+ * Sleeps (waits a grace period for the last entries).
  *
  * Return: how many entries were freed.
  */
@@ -1553,7 +1613,10 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	cancel_work_sync(&table->grow_work);
 	freed = table_walk(table, 0, true);
 
-	rcu_barrier();
+	/* whatever is queued or waits on the lists: freed now, here */
+	cancel_work_sync(&table->free_work);
+	free_worker(&table->free_work);
+	free_percpu(table->dead);
 	buckets_free(rcu_dereference_protected(table->b, true));
 	mutex_destroy(&table->resize_lock);
 	kvfree(table);

@@ -6,18 +6,25 @@
  * lookup); and, for a new flow in a full table, makes room by early drop
  * or drops the packet.
  *
- * Runs under RCU read lock (netfilter's, around hooks).  An entry's state
- * and flags change under its bucket lock; packets of an established,
- * assured flow only refresh its deadline and sequence number, without it.
- * Timeouts and switches are the packet's namespace's (struct ctlite_conf).
- * Time is the caller's @now, in 32-bit jiffies, so tests can set the clock.
+ * TCP follows nf_conntrack: no segment moves a state, a window or a
+ * deadline unless its sequence and acknowledgment numbers are plausible
+ * (tcp_in_window(), nf_conntrack's, on the 12 bytes of struct
+ * ctlite_tcp_win); an RST ends a flow only at the exact next sequence
+ * number (RFC 5961 section 3.2).  So an off-path host that knows a flow's
+ * addresses and ports must guess its sequence numbers.
+ *
+ * Runs under RCU read lock (netfilter's, around hooks).  An entry's state,
+ * flags and windows change under its bucket lock, which every TCP segment
+ * takes; packets of other protocols whose flow is settled only refresh the
+ * deadline, without it.  Timeouts and switches are the packet's
+ * namespace's (struct ctlite_conf).  Time is the caller's @now, in 32-bit
+ * jiffies, so tests can set the clock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/math64.h>
 #include <linux/netfilter.h>
 #include <linux/inet.h>
-#include <linux/sizes.h>
 #include <net/tcp.h>
 #include <kunit/visibility.h>
 
@@ -46,17 +53,16 @@ enum {
 	TRACK_TRIES = 4,
 	/* a full table: evictions tried for one new flow */
 	EVICT_TRIES = 2,
+	/*
+	 * nf_conntrack's MAXACKWINCONST: an acknowledgment may lag what it
+	 * acknowledges by the sender's window, and by at least this much
+	 */
+	TCP_ACK_WINDOW_MIN = 66000,
+	/* UDP: a flow answered and still active this long after its first
+	 * packet is a stream, ASSURED (nf_conntrack's stream_ts)
+	 */
+	UDP_STREAM_AFTER = 2 * HZ,
 };
-
-/*
- * How far (bytes of sequence space) a TCP segment may be from what its
- * sender was last acknowledged for and still count: a RST must be at most
- * this far ahead to end a flow, and only a segment at most this far either
- * way moves the other side's acknowledgment point.  8 MiB covers Linux's
- * default largest receive window (tcp_rmem, 6 MiB); an off-path host that
- * knows a flow's ports must still guess one in 512 sequence numbers.
- */
-#define SEQ_WINDOW	SZ_8M
 
 /**
  * ctlite_conf_init() - a namespace's timeouts and switches at their defaults
@@ -113,7 +119,8 @@ static u32 entry_timeout(const struct ctlite_table *table,
 		break;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
-		secs = READ_ONCE(conf->timeout[flags & CTLITE_F_REPLIED ?
+		/* one question and its answer are not a stream yet */
+		secs = READ_ONCE(conf->timeout[flags & CTLITE_F_ASSURED ?
 					       CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP]);
 		break;
 	case IPPROTO_ICMP:
@@ -207,49 +214,201 @@ const char *ctlite_tcp_state_name(u8 state)
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_tcp_state_name);
 
-/* A segment from endpoint @s with @seq is near what @s is expected to send */
-static bool seq_plausible(const struct ctlite_entry *e, u8 flags,
-			  unsigned int s, u32 seq)
+/* Endpoint @i's window scale, 0 until both sides have agreed on one */
+static u8 wscale_of(u8 wscale, unsigned int i)
 {
-	if (!(flags & CTLITE_F_SEQ(s)))
-		return true;
-	return seq - READ_ONCE(e->next_seq[s]) + SEQ_WINDOW < 2 * SEQ_WINDOW;
+	u8 v = (wscale >> (4 * i)) & 0xf;
+
+	return v == CTLITE_WSCALE_NONE ? 0 : v;
+}
+
+static u8 wscale_set(u8 wscale, unsigned int i, u8 v)
+{
+	return (wscale & ~(0xf << (4 * i))) | (v << (4 * i));
+}
+
+/* The sequence number after a segment: its data, SYN and FIN count */
+static u32 seg_end(const struct ctlite_pkt *pkt)
+{
+	return pkt->seq + pkt->len + !!(pkt->tcp_flags & TCPHDR_SYN) +
+	       !!(pkt->tcp_flags & TCPHDR_FIN);
 }
 
 /*
- * Whether an RST may end its flow: its sequence number is at most
- * SEQ_WINDOW ahead of what its sender was last acknowledged for, or it
- * acknowledges exactly the other side's next byte (the answer to a SYN).
+ * The window endpoint @i grants the other side now: how far beyond i's
+ * acknowledgment the other may send.  nf_conntrack keeps the largest ever
+ * (td_maxwin); the one granted now is no larger, so the bounds below are
+ * as tight or tighter, and a segment they refuse for it is only ignored.
  */
-static bool rst_in_window(const struct ctlite_entry *e,
-			  const struct ctlite_pkt *pkt)
+static u32 granted(const struct ctlite_tcp_win *w, unsigned int i)
 {
-	unsigned int s = pkt->src_is_1, o = !s;
-
-	if ((e->flags & CTLITE_F_SEQ(s)) &&
-	    pkt->seq - e->next_seq[s] < SEQ_WINDOW)
-		return true;
-	return (pkt->tcp_flags & TCPHDR_ACK) && (e->flags & CTLITE_F_SEQ(o)) &&
-	       pkt->ack == e->next_seq[o];
+	return w->maxend[!i] - w->acked[!i];
 }
 
-/* The sequence numbers a valid segment of class @class tells */
-static u8 tcp_note_seq(struct ctlite_entry *e, u8 flags,
-		       const struct ctlite_pkt *pkt, unsigned int class)
+/*
+ * A SYN or SYN-ACK from endpoint @s starts its side of the window, as
+ * nf_conntrack's tcp_init_sender(): nothing acknowledged, nothing granted
+ * beyond the SYN.  Both sides must offer a window scale for either to
+ * scale (RFC 7323): the SYN-ACK settles it.
+ */
+static void tcp_init_sender(struct ctlite_tcp_win *w, u8 *wscale, u8 *flags,
+			    const struct ctlite_pkt *pkt, unsigned int s)
 {
-	unsigned int s = pkt->src_is_1, o = !s;
+	unsigned int o = !s;
+	u32 end = seg_end(pkt);
 
-	if (class == TCP_SYN || class == TCP_SYNACK) {
-		WRITE_ONCE(e->next_seq[s], pkt->seq + 1);
-		flags |= CTLITE_F_SEQ(s);
-	} else if (!seq_plausible(e, flags, s, pkt->seq)) {
-		return flags;
+	w->end[s] = end;
+	w->maxend[s] = end;
+	w->acked[s] = end;
+	*wscale = wscale_set(*wscale, s, pkt->wscale);
+	if ((pkt->tcp_flags & TCPHDR_ACK) &&
+	    (((*wscale >> (4 * o)) & 0xf) == CTLITE_WSCALE_NONE ||
+	     pkt->wscale == CTLITE_WSCALE_NONE))
+		*wscale = 0;
+	*flags |= CTLITE_F_SEQ(s);
+}
+
+/* What tcp_in_window() makes of a segment */
+enum win {
+	WIN_ACCEPT,	/* in window: it may move the state */
+	WIN_IGNORE,	/* plausible but stale: passes, changes nothing */
+	WIN_INVALID,	/* not from this connection's endpoints: changes nothing */
+};
+
+/*
+ * nf_conntrack's tcp_in_window() (Linux 6.1), on what struct
+ * ctlite_tcp_win keeps: the segment from endpoint @s must start at or
+ * below what the other side granted it (@maxend), end above what @s sent
+ * less the window the other grants, and acknowledge no more than the
+ * other sent, and no less than that less the window @s grants (at least
+ * TCP_ACK_WINDOW_MIN).  A segment without ACK is checked on its sequence
+ * number alone, as there.  What passes moves the windows on.
+ *
+ * So a segment an off-path host forges passes only if its sequence number
+ * falls in a window of about twice the flow's (one chance in
+ * 2^32 / (2 * window)), and, when it carries an ACK, its acknowledgment in
+ * one of about the larger of the windows or 66000 (another chance in
+ * 2^32 / 66000 at least).
+ *
+ * Picked-up flows (CTLITE_F_LIBERAL) never saw the SYNs that carry the
+ * window scales, so, as in nf_conntrack, their windows move on but are
+ * not checked.
+ *
+ * With !@commit (an RST) the segment is judged and nothing moves: an RST
+ * that is in the window but not exact must not move the very numbers that
+ * say what exact is.
+ */
+static enum win tcp_in_window(struct ctlite_entry *e, u8 *flags,
+			      const struct ctlite_pkt *pkt, unsigned int s,
+			      u8 state, bool commit)
+{
+	struct ctlite_tcp_win *w = &e->tcp;
+	bool syn = pkt->tcp_flags & TCPHDR_SYN;
+	bool has_ack = pkt->tcp_flags & TCPHDR_ACK;
+	u32 seq = pkt->seq, ack = pkt->ack, end = seg_end(pkt), win = pkt->win;
+	unsigned int o = !s;
+	bool receiver_known;
+	u32 recv_win, ack_win;
+	u8 wscale = e->wscale;
+
+	if (!(*flags & CTLITE_F_SEQ(s))) {
+		/* the answer to a SYN: its sender's side starts here */
+		if (!syn)
+			return WIN_IGNORE;
+		tcp_init_sender(w, &wscale, flags, pkt, s);
+	} else if (syn && after(end, w->end[s]) &&
+		   (state == CTLITE_TCP_SYN_SENT || state == CTLITE_TCP_SYN_RECV)) {
+		/* a SYN again, with a new initial sequence number: start over */
+		tcp_init_sender(w, &wscale, flags, pkt, s);
 	}
-	if (pkt->tcp_flags & TCPHDR_ACK) {
-		WRITE_ONCE(e->next_seq[o], pkt->ack);
-		flags |= CTLITE_F_SEQ(o);
+	receiver_known = *flags & CTLITE_F_SEQ(o);
+
+	/* no ACK (or an RST's broken zero one): as if it acknowledged all */
+	if (!has_ack || ((pkt->tcp_flags & TCPHDR_RST) && !ack))
+		ack = w->end[o];
+
+	if (*flags & CTLITE_F_LIBERAL)
+		goto accept;
+
+	recv_win = receiver_known ? granted(w, o) : 0;
+	ack_win = max_t(u32, granted(w, s), TCP_ACK_WINDOW_MIN);
+
+	if (after(seq, w->maxend[s])) {
+		u32 overshot = end - w->maxend[s] + 1;
+
+		/*
+		 * A TCP that sends beyond the receive window: the data is
+		 * still the connection's, so its end is noted (the answer's
+		 * ACK must not be refused for it), but nothing moves
+		 */
+		if (receiver_known && recv_win &&
+		    after(end, w->end[s] - recv_win - 1) &&
+		    after(ack, w->end[o] - ack_win - 1) &&
+		    !after(ack, w->end[o]) && overshot <= recv_win) {
+			if (commit) {
+				w->end[s] = end;
+				e->wscale = wscale;
+			}
+			return WIN_IGNORE;
+		}
+		return WIN_INVALID;
 	}
-	return flags;
+	if (receiver_known && after(ack, w->end[o]))
+		return WIN_INVALID;	/* acknowledges what was never sent */
+	if (receiver_known && recv_win && !after(end, w->end[s] - recv_win - 1))
+		return WIN_IGNORE;	/* data acknowledged long ago, again */
+	if (receiver_known && !after(ack, w->end[o] - ack_win - 1))
+		return WIN_IGNORE;	/* an acknowledgment overtaken long ago */
+
+accept:
+	if (!commit)
+		return WIN_ACCEPT;
+	e->wscale = wscale;
+	if (!syn)
+		win <<= wscale_of(wscale, s);
+	if (after(end, w->end[s]))
+		w->end[s] = end;
+	if (!receiver_known)
+		return WIN_ACCEPT;
+	if (has_ack && after(ack, w->acked[o]))
+		w->acked[o] = ack;
+	if (after(ack + win, w->maxend[o] - 1))
+		w->maxend[o] = ack + win + !win;
+	return WIN_ACCEPT;
+}
+
+/*
+ * Whether an RST ends its flow (RFC 5961 section 3.2).  From endpoint @s
+ * it must carry exactly the sequence number the other side expects next
+ * (what the other acknowledged of @s), or the one @s would send next (an
+ * RST right behind data not acknowledged yet).  An RST in the window but
+ * not exact changes nothing: the endpoint answers it with a challenge ACK,
+ * and a genuine peer then resets at the exact number.  Before the answer
+ * to a SYN, the responder's RST must acknowledge exactly the SYN.
+ *
+ * Return: WIN_ACCEPT to end the flow, WIN_IGNORE to let it pass without
+ * effect, WIN_INVALID when it is outside the window (or before what the
+ * other side already acknowledged).
+ */
+static enum win tcp_rst(struct ctlite_entry *e, u8 *flags,
+			const struct ctlite_pkt *pkt, unsigned int s, u8 state)
+{
+	const struct ctlite_tcp_win *w = &e->tcp;
+	unsigned int o = !s;
+	enum win ret;
+
+	if (!(*flags & CTLITE_F_SEQ(s))) {
+		/* a refused SYN: the RST acknowledges exactly the SYN */
+		return (pkt->tcp_flags & TCPHDR_ACK) && (*flags & CTLITE_F_SEQ(o)) &&
+		       pkt->ack == w->end[o] ? WIN_ACCEPT : WIN_INVALID;
+	}
+	if (!(*flags & CTLITE_F_LIBERAL) && before(pkt->seq, w->acked[s]))
+		return WIN_INVALID;
+	ret = tcp_in_window(e, flags, pkt, s, state, false);
+	if (ret != WIN_ACCEPT)
+		return ret == WIN_IGNORE ? WIN_IGNORE : WIN_INVALID;
+	return pkt->seq == w->acked[s] || pkt->seq == w->end[s] ?
+	       WIN_ACCEPT : WIN_IGNORE;
 }
 
 /* What entry_update() did */
@@ -262,21 +421,43 @@ enum update {
 	UPDATE_GONE,		/* someone else deleted the entry first */
 };
 
-/* TCP under the bucket lock: nf_conntrack's state machine */
+/*
+ * A window verdict as an update: UPDATE_OK when the segment goes on to
+ * move the state; otherwise it ends here, with the flags the window
+ * check may have set (a side's window starting) kept
+ */
+static enum update win_update(struct ctlite_entry *e, u8 flags, enum win w)
+{
+	switch (w) {
+	case WIN_INVALID:
+		return UPDATE_INVALID;
+	case WIN_IGNORE:
+		WRITE_ONCE(e->flags, flags);
+		return UPDATE_IGNORED;
+	default:
+		return UPDATE_OK;
+	}
+}
+
+/* TCP under the bucket lock: nf_conntrack's state machine, window-checked */
 static enum update tcp_update(struct ctlite_table *table,
 			      const struct ctlite_conf *conf,
 			      struct ctlite_entry *e,
 			      const struct ctlite_locked *l,
 			      const struct ctlite_pkt *pkt, u32 now)
 {
-	unsigned int class = tcp_class(pkt->tcp_flags);
+	unsigned int class = tcp_class(pkt->tcp_flags), s = pkt->src_is_1;
 	u8 flags = e->flags, old = e->state, new;
-	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
+	bool reply = s != !!(flags & CTLITE_F_OPENER1);
+	enum update ret;
+	enum win w;
 
 	lockdep_assert_held(l->lock);
 	if (class == TCP_RST) {
-		if (!rst_in_window(e, pkt))
-			return UPDATE_INVALID;
+		w = tcp_rst(e, &flags, pkt, s, old);
+		ret = win_update(e, flags, w);
+		if (ret != UPDATE_OK)
+			return ret;
 		if (READ_ONCE(conf->rst_evict)) {
 			ctlite_table_unlink(table, l, e);
 			return UPDATE_RST_EVICT;
@@ -284,6 +465,10 @@ static enum update tcp_update(struct ctlite_table *table,
 		new = CTLITE_TCP_CLOSE;
 		goto set;
 	}
+	/*
+	 * A SYN on a flow that closed (FINs both ways, or an exact RST): the
+	 * ports are reused, as nf_conntrack lets them be
+	 */
 	if (class == TCP_SYN &&
 	    (old == CTLITE_TCP_TIME_WAIT || old == CTLITE_TCP_CLOSE)) {
 		ctlite_table_unlink(table, l, e);
@@ -295,7 +480,10 @@ static enum update tcp_update(struct ctlite_table *table,
 	if (new == S_IG)
 		return UPDATE_IGNORED;
 
-	flags = tcp_note_seq(e, flags, pkt, class);
+	w = tcp_in_window(e, &flags, pkt, s, old, true);
+	ret = win_update(e, flags, w);
+	if (ret != UPDATE_OK)
+		return ret;
 	if (reply)
 		flags |= CTLITE_F_REPLIED;
 	/* the handshake's last ACK, or an answer to a picked-up flow */
@@ -305,16 +493,44 @@ static enum update tcp_update(struct ctlite_table *table,
 set:
 	WRITE_ONCE(e->flags, flags);
 	WRITE_ONCE(e->state, new);
-	/*
-	 * The state before the deadline, with a full barrier, as the lockless
-	 * refresh in entry_update() writes the deadline, then reads the state:
-	 * either it sees our state and sets the deadline again under the lock,
-	 * or our deadline is written after its own.
-	 */
-	smp_mb();
 	WRITE_ONCE(e->deadline,
 		   now + entry_timeout(table, conf, IPPROTO_TCP, new, flags));
 	return UPDATE_OK;
+}
+
+/*
+ * UDP and other protocols under the bucket lock: an answer marks the flow
+ * REPLIED; a UDP flow answered and still active UDP_STREAM_AFTER after its
+ * first packet becomes ASSURED (a stream), as in nf_conntrack; ICMP never
+ * does.  Other protocols are ASSURED once answered.
+ */
+static void other_update(struct ctlite_table *table,
+			 const struct ctlite_conf *conf,
+			 struct ctlite_entry *e, const struct ctlite_pkt *pkt,
+			 u32 now)
+{
+	u8 flags = e->flags;
+	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
+
+	if (reply)
+		flags |= CTLITE_F_REPLIED;
+	switch (e->proto) {
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		if ((flags & CTLITE_F_REPLIED) &&
+		    (s32)(now - e->born - UDP_STREAM_AFTER) >= 0)
+			flags |= CTLITE_F_ASSURED;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		break;
+	default:
+		if (flags & CTLITE_F_REPLIED)
+			flags |= CTLITE_F_ASSURED;
+		break;
+	}
+	WRITE_ONCE(e->flags, flags);
+	WRITE_ONCE(e->deadline, now + entry_timeout(table, conf, e->proto, 0, flags));
 }
 
 /* A packet of the flow of @e (hashed to @hash) went by */
@@ -323,53 +539,36 @@ static enum update entry_update(struct ctlite_table *table,
 				struct ctlite_entry *e, u32 hash,
 				const struct ctlite_pkt *pkt, u32 now)
 {
-	u8 flags = READ_ONCE(e->flags), state = READ_ONCE(e->state);
+	u8 flags = READ_ONCE(e->flags);
 	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 	enum update ret = UPDATE_OK;
 	struct ctlite_locked l;
 
-	/* the common cases change no state: no lock */
-	if (e->proto == IPPROTO_TCP) {
-		if (state == CTLITE_TCP_ESTABLISHED && (flags & CTLITE_F_ASSURED) &&
-		    !(pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST))) {
-			if ((pkt->tcp_flags & TCPHDR_ACK) &&
-			    seq_plausible(e, flags, pkt->src_is_1, pkt->seq))
-				WRITE_ONCE(e->next_seq[!pkt->src_is_1], pkt->ack);
-			WRITE_ONCE(e->deadline,
-				   now + entry_timeout(table, conf, IPPROTO_TCP,
-						       state, flags));
-			/*
-			 * A FIN or RST that moved the state under the lock
-			 * meanwhile may have had its shorter deadline
-			 * overwritten by ours (pairs with smp_mb() in
-			 * tcp_update()): then this packet goes through the
-			 * state machine below, after it, and sets the deadline
-			 * of the state it leaves.
-			 */
-			smp_mb();
-			if (likely(READ_ONCE(e->state) == state))
-				return UPDATE_OK;
-		}
-	} else if (!reply || (flags & CTLITE_F_REPLIED)) {
+	/*
+	 * The common case of the other protocols changes nothing but the
+	 * deadline: no lock.  A flow whose flags may still change (answered
+	 * but not yet a UDP stream, or not answered and this is the answer)
+	 * goes under the lock.
+	 */
+	if (e->proto != IPPROTO_TCP && !(flags & CTLITE_F_DEAD) &&
+	    (flags & CTLITE_F_ASSURED || (!reply && !(flags & CTLITE_F_REPLIED)) ||
+	     ((flags & CTLITE_F_REPLIED) &&
+	      (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)))) {
 		WRITE_ONCE(e->deadline,
 			   now + entry_timeout(table, conf, e->proto, 0, flags));
 		return UPDATE_OK;
 	}
 
 	ctlite_table_lock(table, hash, &l);
-	if (hlist_nulls_unhashed(&e->node)) {
+	if (e->flags & CTLITE_F_DEAD) {
 		ret = UPDATE_GONE;
 		goto out;
 	}
 	flags = e->flags;
-	if (e->proto == IPPROTO_TCP) {
+	if (e->proto == IPPROTO_TCP)
 		ret = tcp_update(table, conf, e, &l, pkt, now);
-	} else {
-		/* the first answer: a UDP stream, or an answered ping */
-		WRITE_ONCE(e->flags, flags | CTLITE_F_REPLIED | CTLITE_F_ASSURED);
-		WRITE_ONCE(e->deadline,
-			   now + entry_timeout(table, conf, e->proto, 0, e->flags));
-	}
+	else
+		other_update(table, conf, e, pkt, now);
 	if (ret == UPDATE_OK && !(flags & CTLITE_F_ASSURED) &&
 	    (e->flags & CTLITE_F_ASSURED))
 		ctlite_table_assured(table, &l);
@@ -381,24 +580,36 @@ out:
 /*
  * TCP: whether a segment may start a flow, and its first state.  A SYN
  * does; so does a plain ACK, picking up a flow that was established before
- * we saw it (nf_conntrack's tcp_loose).  Anything else (SYN-ACK, FIN, RST)
- * without an entry is left untracked: an RST flood must not fill the table.
+ * we saw it (nf_conntrack's tcp_loose), whose window is then not checked
+ * (CTLITE_F_LIBERAL: its scales are unknown).  Anything else (SYN-ACK,
+ * FIN, RST) without an entry is left untracked: an RST flood must not fill
+ * the table.
  */
 static bool tcp_new(struct ctlite_insert *ins, const struct ctlite_pkt *pkt)
 {
 	unsigned int s = pkt->src_is_1, o = !s;
+	struct ctlite_tcp_win *w = &ins->tcp;
+	u32 end = seg_end(pkt);
 
 	switch (tcp_class(pkt->tcp_flags)) {
 	case TCP_SYN:
 		ins->state = CTLITE_TCP_SYN_SENT;
-		ins->next_seq[s] = pkt->seq + 1;
+		ins->wscale = wscale_set(CTLITE_WSCALE_NONE << 4 | CTLITE_WSCALE_NONE,
+					 s, pkt->wscale);
+		w->end[s] = end;
+		w->maxend[s] = end;
+		w->acked[s] = end;
 		ins->flags |= CTLITE_F_SEQ(s);
 		return true;
 	case TCP_ACK:
 		ins->state = CTLITE_TCP_ESTABLISHED;
-		ins->next_seq[s] = pkt->seq;
-		ins->next_seq[o] = pkt->ack;
-		ins->flags |= CTLITE_F_SEQ(s) | CTLITE_F_SEQ(o);
+		w->end[s] = end;
+		w->maxend[s] = end + pkt->win;
+		w->acked[s] = pkt->seq;
+		w->end[o] = pkt->ack;
+		w->maxend[o] = pkt->ack;
+		w->acked[o] = pkt->ack;
+		ins->flags |= CTLITE_F_SEQ(s) | CTLITE_F_SEQ(o) | CTLITE_F_LIBERAL;
 		return true;
 	default:
 		return false;
@@ -475,9 +686,13 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	struct ctlite_entry *e;
 	unsigned int tries;
 
-	if (key->proto == IPPROTO_TCP && !tcp_new(&ins, pkt)) {
-		ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
-		return NULL;
+	if (key->proto == IPPROTO_TCP) {
+		if (!tcp_new(&ins, pkt)) {
+			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
+			return NULL;
+		}
+	} else {
+		ins.born = now;
 	}
 	ins.deadline = now + entry_timeout(table, &cn->conf, key->proto,
 					   ins.state, ins.flags);

@@ -21,8 +21,61 @@
 #include <ctlite/ctlite.h>
 
 /*
+ * The flag combinations a TCP segment may carry, after ECE, CWR and PSH
+ * are masked off: nf_conntrack's tcp_valid_flags.  Anything else (SYN+FIN,
+ * SYN+RST, FIN without ACK, no flags at all, ...) is malformed.
+ */
+static const u8 tcp_valid_flags[(TCPHDR_FIN | TCPHDR_SYN | TCPHDR_RST |
+				 TCPHDR_ACK | TCPHDR_URG) + 1] = {
+	[TCPHDR_SYN] = 1,
+	[TCPHDR_SYN | TCPHDR_URG] = 1,
+	[TCPHDR_SYN | TCPHDR_ACK] = 1,
+	[TCPHDR_RST] = 1,
+	[TCPHDR_RST | TCPHDR_ACK] = 1,
+	[TCPHDR_FIN | TCPHDR_ACK] = 1,
+	[TCPHDR_FIN | TCPHDR_ACK | TCPHDR_URG] = 1,
+	[TCPHDR_ACK] = 1,
+	[TCPHDR_ACK | TCPHDR_URG] = 1,
+};
+
+/*
+ * The window scale option of a SYN whose header is @th, at @thoff; the
+ * options are read only for SYNs, the only segments that may carry it
+ */
+static u8 tcp_wscale(const struct sk_buff *skb, unsigned int thoff,
+		     const struct tcphdr *th)
+{
+	unsigned int len = th->doff * 4 - sizeof(*th), i = 0;
+	u8 buf[MAX_TCP_OPTION_SPACE];
+	const u8 *opt;
+
+	if (!len)
+		return CTLITE_WSCALE_NONE;
+	opt = skb_header_pointer(skb, thoff + sizeof(*th), len, buf);
+	if (!opt)
+		return CTLITE_WSCALE_NONE;
+	while (i < len) {
+		switch (opt[i]) {
+		case TCPOPT_EOL:
+			return CTLITE_WSCALE_NONE;
+		case TCPOPT_NOP:
+			i++;
+			continue;
+		}
+		/* a kind, then a length that covers both */
+		if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i)
+			return CTLITE_WSCALE_NONE;
+		if (opt[i] == TCPOPT_WINDOW && opt[i + 1] == TCPOLEN_WINDOW)
+			return min_t(u8, opt[i + 2], CTLITE_WSCALE_MAX);
+		i += opt[i + 1];
+	}
+	return CTLITE_WSCALE_NONE;
+}
+
+/*
  * Ports, or the echo id twice, of the L4 header at @thoff; for TCP also
- * what the state machine reads
+ * what the state machine reads.  ICMP is read as ICMP only in IPv4, and
+ * ICMPv6 only in IPv6: elsewhere each is another protocol.
  */
 static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 				  struct ctlite_key *key, struct ctlite_pkt *pkt)
@@ -38,16 +91,30 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 	const struct icmphdr *ih;
 	const struct icmp6hdr *i6h;
 
-	switch (key->proto) {
+	u8 proto = key->proto;
+
+	if ((proto == IPPROTO_ICMP && key->family != AF_INET) ||
+	    (proto == IPPROTO_ICMPV6 && key->family != AF_INET6))
+		proto = IPPROTO_RAW;	/* no parser: the default case */
+
+	switch (proto) {
 	case IPPROTO_TCP:
 		th = skb_header_pointer(skb, thoff, sizeof(buf.tcp), &buf.tcp);
-		if (!th || th->doff < sizeof(*th) / 4)
+		/* the whole header within the packet, and flags that go together */
+		if (!th || th->doff < sizeof(*th) / 4 ||
+		    thoff + th->doff * 4 > skb->len)
+			return CTLITE_PARSE_INVALID;
+		pkt->tcp_flags = tcp_flag_byte(th);
+		if (!tcp_valid_flags[pkt->tcp_flags &
+				     ~(TCPHDR_ECE | TCPHDR_CWR | TCPHDR_PSH)])
 			return CTLITE_PARSE_INVALID;
 		key->port[0] = th->source;
 		key->port[1] = th->dest;
-		pkt->tcp_flags = tcp_flag_byte(th);
 		pkt->seq = ntohl(th->seq);
 		pkt->ack = ntohl(th->ack_seq);
+		pkt->win = ntohs(th->window);
+		pkt->len = skb->len - thoff - th->doff * 4;
+		pkt->wscale = th->syn ? tcp_wscale(skb, thoff, th) : CTLITE_WSCALE_NONE;
 		return CTLITE_PARSE_OK;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
@@ -94,8 +161,11 @@ static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
 	iph = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
 	if (!iph || iph->version != 4 || iph->ihl < sizeof(*iph) / 4)
 		return CTLITE_PARSE_INVALID;
-	/* Only the first fragment carries the ports */
-	if (iph->frag_off & htons(IP_OFFSET))
+	/*
+	 * A fragment is not a flow's packet until it is reassembled: the
+	 * first carries ports, but not the whole segment a state depends on
+	 */
+	if (iph->frag_off & htons(IP_MF | IP_OFFSET))
 		return CTLITE_PARSE_IGNORE;
 	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
 	key->addr.ip[0] = iph->saddr;
@@ -120,7 +190,8 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
 	thoff = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr, &frag_off);
 	if (thoff < 0)
 		return CTLITE_PARSE_INVALID;
-	if (frag_off & htons(IP6_OFFSET))
+	/* a fragment, first or not (an atomic fragment is a whole packet) */
+	if (frag_off & htons(IP6_OFFSET | IP6_MF))
 		return CTLITE_PARSE_IGNORE;
 	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
 	key->addr.ip6[0] = ip6h->saddr;
@@ -138,8 +209,10 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
  *	 numbers when the packet is trackable
  *
  * Return: CTLITE_PARSE_OK with @key and @pkt set; CTLITE_PARSE_INVALID
- * for a malformed packet; CTLITE_PARSE_IGNORE for one that is not a flow of
- * its own (a non-first fragment, an ICMP error or other non-echo ICMP).
+ * for a malformed packet (truncated, bad lengths, a TCP flag combination
+ * nf_conntrack calls invalid); CTLITE_PARSE_IGNORE for one that is not a
+ * flow's packet of its own (a fragment, an ICMP error or other non-echo
+ * ICMP).
  */
 enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 				   u32 net_id, struct ctlite_key *key,

@@ -113,14 +113,21 @@ struct ctlite_net {
  * struct ctlite_pkt - what the lifetime logic needs of a packet
  * @src_is_1: the packet comes from the key's endpoint 1
  * @tcp_flags: TCP: the flag byte (TCPHDR_*)
+ * @wscale: TCP SYN: its window scale option (at most CTLITE_WSCALE_MAX), or
+ *	    CTLITE_WSCALE_NONE
+ * @win: TCP: the window field, unscaled
  * @seq: TCP: sequence number
  * @ack: TCP: acknowledgment number
+ * @len: TCP: payload bytes
  */
 struct ctlite_pkt {
 	bool src_is_1;
 	u8 tcp_flags;
+	u8 wscale;
+	u16 win;
 	u32 seq;
 	u32 ack;
+	u32 len;
 };
 
 struct ctlite_net *ctlite_pernet(const struct net *net);

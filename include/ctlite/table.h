@@ -10,6 +10,7 @@
 
 #include <linux/in6.h>
 #include <linux/list_nulls.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/seqlock.h>
@@ -37,53 +38,97 @@ struct ctlite_key {
 	} addr;
 };
 
+/**
+ * struct ctlite_tcp_win - what a TCP entry knows of each endpoint's window
+ * @end: highest sequence number endpoint i has sent, plus its length and
+ *	 SYN/FIN (nf_conntrack's td_end)
+ * @maxend: highest sequence number endpoint i may send: the other side's
+ *	    acknowledgment plus its window (td_maxend)
+ * @acked: highest acknowledgment of endpoint i's data the other side has
+ *	   sent: where it expects i's next byte (the other side's td_maxack)
+ *
+ * Valid for endpoint i once CTLITE_F_SEQ(i) is set.  nf_conntrack's
+ * tcp_in_window() keeps the same per direction, plus the largest window
+ * each side advertised (td_maxwin), which ctlite reads off these as the
+ * window granted now, @maxend[i] - @acked[i]: 12 bytes instead of 32.
+ */
+struct ctlite_tcp_win {
+	u32 end[2];
+	u32 maxend[2];
+	u32 acked[2];
+};
+
 /*
  * One tracked flow, both directions.  Memory per flow is the product, so
  * the layout is counted in bytes: an IPv4 entry is exactly one 64-byte
  * cache line; an IPv6 entry is the same head with 32 bytes of addresses.
  * Each family has its own cache sized to offsetof(addr) + its addresses,
  * which is why @addr must stay last.  The key fields are the key's, spread
- * around the state to use every byte.
+ * around the state to use every byte; the family is a flag.
  *
- * The key fields never change once the entry is hashed.  @state and @flags
- * change under the entry's bucket lock.  @deadline, and @next_seq of an
- * established TCP flow, are refreshed by any packet without a lock: a
+ * There is no rcu_head: an unlinked entry waits for its grace period on a
+ * per-CPU free list linked through @dead, which overlays @node's pprev,
+ * the half of the chain node lockless readers never follow (they may
+ * still follow @node.next).  CTLITE_F_DEAD marks it unlinked.
+ *
+ * The key fields never change once the entry is hashed.  @state, @flags,
+ * @wscale and @tcp change under the entry's bucket lock.  @deadline of a
+ * UDP, ICMP or other flow is refreshed by any packet without a lock: a
  * racing refresh writes an equally good value.
  */
 struct ctlite_entry {
-	struct hlist_nulls_node node;	/* bucket chain, walked under RCU */
-	struct rcu_head rcu;		/* free after readers are done */
+	union {
+		struct hlist_nulls_node node;	/* bucket chain, walked under RCU */
+		struct {
+			void *chain_next;	/* node.next, left to readers */
+			struct llist_node dead;	/* free list, once unlinked */
+		};
+	};
 	u32 net_id;			/* key */
-	u8 family;			/* key */
+	u8 wscale;			/* TCP: window scale, a nibble each */
 	u8 proto;			/* key */
 	u8 state;			/* protocol state */
-	u8 flags;			/* CTLITE_F_* */
+	u8 flags;			/* CTLITE_F_*; the key's family */
 	__be16 port[2];			/* key */
 	u32 deadline;			/* expiry in jiffies (32-bit) */
-	u32 next_seq[2];		/* TCP: per endpoint, see below */
+	union {
+		struct ctlite_tcp_win tcp;	/* TCP */
+		u32 born;		/* UDP: jiffies of the first packet */
+	};
 	union {
 		__be32 ip[2];
 		struct in6_addr ip6[2];
 	} addr;				/* key; must be last */
 };
 
-/*
- * @next_seq[i] is the sequence number endpoint i is expected to send next:
- * the last acknowledgment the other endpoint sent (or i's SYN + 1 before
- * that).  It is what RST checks measure against; valid once
- * CTLITE_F_SEQ(i) is set.
- */
-
 /* @flags */
 enum {
 	CTLITE_F_OPENER1 = 1 << 0,	/* endpoint 1 sent the first packet */
 	CTLITE_F_REPLIED = 1 << 1,	/* the other endpoint has answered */
-	CTLITE_F_ASSURED = 1 << 2,	/* seen both ways (TCP: handshake) */
-	CTLITE_F_SEQ0 = 1 << 3,		/* @next_seq[0] is known */
-	CTLITE_F_SEQ1 = 1 << 4,		/* @next_seq[1] is known */
+	CTLITE_F_ASSURED = 1 << 2,	/* early drop spares it (TCP: handshake) */
+	CTLITE_F_SEQ0 = 1 << 3,		/* TCP: endpoint 0's window is known */
+	CTLITE_F_SEQ1 = 1 << 4,		/* TCP: endpoint 1's window is known */
+	CTLITE_F_LIBERAL = 1 << 5,	/* TCP: picked up mid-stream: no window check */
+	CTLITE_F_IPV6 = 1 << 6,		/* key: AF_INET6 (else AF_INET) */
+	CTLITE_F_DEAD = 1 << 7,		/* unlinked, waiting to be freed */
 };
 
 #define CTLITE_F_SEQ(i)		(CTLITE_F_SEQ0 << (i))
+
+/* @wscale: endpoint i's window scale is nibble i; this one when it sent none */
+#define CTLITE_WSCALE_NONE	0xf
+#define CTLITE_WSCALE_MAX	14	/* RFC 7323 */
+
+/**
+ * ctlite_entry_family() - the address family of an entry
+ * @e: the entry
+ *
+ * Return: AF_INET or AF_INET6.
+ */
+static inline u8 ctlite_entry_family(const struct ctlite_entry *e)
+{
+	return e->flags & CTLITE_F_IPV6 ? AF_INET6 : AF_INET;
+}
 
 /**
  * ctlite_entry_expired() - whether an entry's deadline has come
@@ -158,6 +203,9 @@ struct ctlite_buckets {
  *	       hand.  Changed under @resize_lock, read anywhere with READ_ONCE()
  * @grow_after: jiffies before which no growth is tried (after one failed)
  * @grow_work: runs ctlite_table_grow() outside the packet path
+ * @dead: per CPU, entries unlinked since @free_work last ran, linked
+ *	  through their @dead
+ * @free_work: frees what @dead holds once a grace period has passed
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
  *	   of the current @b
  */
@@ -174,6 +222,8 @@ struct ctlite_table {
 	bool auto_grow;
 	unsigned long grow_after;
 	struct work_struct grow_work;
+	struct llist_head __percpu *dead;
+	struct work_struct free_work;
 	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
 };
 
@@ -204,9 +254,11 @@ struct ctlite_resize {
 /**
  * struct ctlite_insert - what ctlite_table_insert() needs and tells
  * @state: protocol state of a new entry
- * @flags: CTLITE_F_* of a new entry
+ * @flags: CTLITE_F_* of a new entry (the family's is set from the key)
+ * @wscale: TCP: window scales of a new entry
  * @deadline: expiry (jiffies) of a new entry
- * @next_seq: TCP sequence numbers of a new entry
+ * @tcp: TCP: windows of a new entry
+ * @born: UDP: the first packet's time
  * @now: the time; expired entries met on the way are reaped
  * @have_slot: in: the caller owns a count slot from ctlite_table_evict();
  *	       out: false (the slot was used or given back)
@@ -217,8 +269,12 @@ struct ctlite_resize {
 struct ctlite_insert {
 	u8 state;
 	u8 flags;
+	u8 wscale;
 	u32 deadline;
-	u32 next_seq[2];
+	union {
+		struct ctlite_tcp_win tcp;
+		u32 born;
+	};
 	u32 now;
 	bool have_slot;
 	bool created;

@@ -130,25 +130,168 @@ static void truncated_and_bad_headers_are_invalid(struct kunit *test)
 	p.tcp.doff = 4;
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	p.tcp.doff = 6;	/* 4 bytes of options the packet does not have */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 	p.tcp.doff = 5;
 	p.ip.version = 6;
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 }
 
-static void fragments_after_the_first_are_ignored(struct kunit *test)
+static void fragments_first_or_not_are_ignored(struct kunit *test)
 {
 	struct ctlite_key key;
 	struct v4_tcp p;
 	bool src_is_1;
 
 	v4_tcp_packet(&p, 1, 1, 2, 2);
-	p.ip.frag_off = htons(IP_MF);	/* first fragment: has the ports */
+	p.ip.frag_off = htons(IP_DF);	/* not a fragment */
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
+	/* the first fragment has the ports, not the whole segment */
+	p.ip.frag_off = htons(IP_MF);
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 	p.ip.frag_off = htons(185);	/* a later one, only 20 bytes here */
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p.ip), &key, &src_is_1));
+}
+
+/* nf_conntrack's tcp_valid_flags, written out the other way round */
+static bool flags_valid(u8 flags)
+{
+	flags &= ~(TCPHDR_ECE | TCPHDR_CWR | TCPHDR_PSH);
+	switch (flags & ~TCPHDR_URG) {
+	case TCPHDR_SYN:
+	case TCPHDR_ACK:
+	case TCPHDR_FIN | TCPHDR_ACK:
+		return true;
+	case TCPHDR_SYN | TCPHDR_ACK:
+	case TCPHDR_RST:
+	case TCPHDR_RST | TCPHDR_ACK:
+		return !(flags & TCPHDR_URG);
+	default:
+		return false;
+	}
+}
+
+static void tcp_flag_combinations_nf_conntrack_refuses_are_invalid(struct kunit *test)
+{
+	unsigned int flags, valid = 0;
+	struct ctlite_key key;
+	struct v4_tcp p;
+	bool src_is_1;
+
+	v4_tcp_packet(&p, 1, 1, 2, 2);
+	for (flags = 0; flags < 256; flags++) {
+		tcp_flag_byte(&p.tcp) = flags;
+		KUNIT_EXPECT_EQ_MSG(test, parse(test, NFPROTO_IPV4, &p, sizeof(p),
+						&key, &src_is_1),
+				    flags_valid(flags) ? CTLITE_PARSE_OK :
+				    CTLITE_PARSE_INVALID, "flags 0x%02x", flags);
+		valid += flags_valid(flags);
+	}
+	/* 9 combinations, each with any of ECE, CWR and PSH */
+	KUNIT_EXPECT_EQ(test, valid, 9U * 8U);
+}
+
+struct v4_tcp_opts {
+	struct iphdr ip;
+	struct tcphdr tcp;
+	u8 opt[12];
+	u8 data[100];
+} __packed;
+
+static void tcp_window_length_and_scale_are_read(struct kunit *test)
+{
+	static const u8 opts[12] = {
+		TCPOPT_MSS, TCPOLEN_MSS, 0x05, 0xb4,
+		TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW, 7,
+		TCPOPT_NOP, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EOL,
+	};
+	struct v4_tcp_opts p = { };
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+	struct sk_buff *skb;
+
+	p.ip.version = 4;
+	p.ip.ihl = 5;
+	p.ip.protocol = IPPROTO_TCP;
+	p.ip.saddr = htonl(1);
+	p.ip.daddr = htonl(2);
+	p.tcp.doff = (sizeof(p.tcp) + sizeof(p.opt)) / 4;
+	p.tcp.syn = 1;
+	p.tcp.window = htons(64240);
+	memcpy(p.opt, opts, sizeof(opts));
+
+	skb = packet(test, &p, sizeof(p));
+	KUNIT_ASSERT_EQ(test, CTLITE_PARSE_OK,
+			ctlite_parse_skb(skb, NFPROTO_IPV4, NET, &key, &pkt));
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, pkt.win, (u16)64240);
+	KUNIT_EXPECT_EQ(test, pkt.len, 100U);
+	KUNIT_EXPECT_EQ(test, pkt.wscale, (u8)7);
+
+	/* more than RFC 7323's 14 is 14 */
+	p.opt[7] = 20;
+	skb = packet(test, &p, sizeof(p));
+	ctlite_parse_skb(skb, NFPROTO_IPV4, NET, &key, &pkt);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, pkt.wscale, (u8)CTLITE_WSCALE_MAX);
+
+	/* an option whose length runs past the header: no scale */
+	p.opt[1] = 40;
+	skb = packet(test, &p, sizeof(p));
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			ctlite_parse_skb(skb, NFPROTO_IPV4, NET, &key, &pkt));
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, pkt.wscale, (u8)CTLITE_WSCALE_NONE);
+
+	/* only a SYN's options count */
+	p.opt[1] = TCPOLEN_MSS;
+	p.tcp.syn = 0;
+	p.tcp.ack = 1;
+	skb = packet(test, &p, sizeof(p));
+	ctlite_parse_skb(skb, NFPROTO_IPV4, NET, &key, &pkt);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, pkt.wscale, (u8)CTLITE_WSCALE_NONE);
+	KUNIT_EXPECT_EQ(test, pkt.len, 100U);
+}
+
+/* IPv4 protocol 58 is not ICMPv6, nor IPv6's next header 1 ICMP */
+static void icmp_is_parsed_only_in_its_own_family(struct kunit *test)
+{
+	struct {
+		struct iphdr ip;
+		struct icmp6hdr icmp6;
+	} __packed p4 = {
+		.ip = { .version = 4, .ihl = 5, .protocol = IPPROTO_ICMPV6,
+			.saddr = htonl(1), .daddr = htonl(2) },
+		.icmp6 = { .icmp6_type = ICMPV6_ECHO_REQUEST,
+			   .icmp6_identifier = htons(99) },
+	};
+	struct {
+		struct ipv6hdr ip6;
+		struct icmphdr icmp;
+	} __packed p6 = {
+		.ip6 = { .version = 6, .nexthdr = IPPROTO_ICMP },
+		.icmp = { .type = ICMP_DEST_UNREACH },
+	};
+	struct ctlite_key key;
+	bool src_is_1;
+
+	/* tracked as another protocol: the address pair, no id */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV4, &p4, sizeof(p4), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, key.proto, (u8)IPPROTO_ICMPV6);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 0);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 0);
+	/* not an ICMP error to ignore, but another protocol too */
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_OK,
+			parse(test, NFPROTO_IPV6, &p6, sizeof(p6), &key, &src_is_1));
+	KUNIT_EXPECT_EQ(test, key.proto, (u8)IPPROTO_ICMP);
+	KUNIT_EXPECT_EQ(test, ntohs(key.port[0]), 0);
 }
 
 static void icmp_echo_is_tracked_by_id_and_errors_ignored(struct kunit *test)
@@ -188,7 +331,7 @@ static void ipv6_extension_headers_and_fragments(struct kunit *test)
 		.ip6 = { .version = 6, .nexthdr = NEXTHDR_FRAGMENT,
 			 .payload_len = htons(sizeof(struct frag_hdr) +
 					      sizeof(struct udphdr)) },
-		.frag = { .nexthdr = IPPROTO_UDP, .frag_off = htons(IP6_MF) },
+		.frag = { .nexthdr = IPPROTO_UDP, .frag_off = 0 },
 		.udp = { .source = htons(5353), .dest = htons(53) },
 	};
 	struct ctlite_key key;
@@ -206,7 +349,10 @@ static void ipv6_extension_headers_and_fragments(struct kunit *test)
 			parse(test, NFPROTO_IPV6, &p, sizeof(p.ip6) + 4, &key, &src_is_1));
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_INVALID,
 			parse(test, NFPROTO_IPV6, &p, sizeof(p) - 1, &key, &src_is_1));
-	/* a later fragment */
+	/* a first fragment, and a later one */
+	p.frag.frag_off = htons(IP6_MF);
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+			parse(test, NFPROTO_IPV6, &p, sizeof(p), &key, &src_is_1));
 	p.frag.frag_off = htons(64 << 3);
 	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
 			parse(test, NFPROTO_IPV6, &p, sizeof(p) - sizeof(p.udp),
@@ -254,7 +400,10 @@ static struct kunit_case parse_cases[] = {
 	KUNIT_CASE(tcp_packet_gives_canonical_key),
 	KUNIT_CASE(tcp_flags_and_sequence_numbers_are_read),
 	KUNIT_CASE(truncated_and_bad_headers_are_invalid),
-	KUNIT_CASE(fragments_after_the_first_are_ignored),
+	KUNIT_CASE(fragments_first_or_not_are_ignored),
+	KUNIT_CASE(tcp_flag_combinations_nf_conntrack_refuses_are_invalid),
+	KUNIT_CASE(tcp_window_length_and_scale_are_read),
+	KUNIT_CASE(icmp_is_parsed_only_in_its_own_family),
 	KUNIT_CASE(icmp_echo_is_tracked_by_id_and_errors_ignored),
 	KUNIT_CASE(ipv6_extension_headers_and_fragments),
 	KUNIT_CASE(icmpv6_neighbour_discovery_is_ignored),

@@ -148,7 +148,7 @@ static void entries_come_zeroed_with_their_family(struct kunit *test)
 		struct ctlite_entry *e = ctlite_entry_alloc(families[i], GFP_KERNEL);
 
 		KUNIT_ASSERT_NOT_NULL(test, e);
-		KUNIT_EXPECT_EQ(test, (int)e->family, families[i]);
+		KUNIT_EXPECT_EQ(test, (int)ctlite_entry_family(e), families[i]);
 		KUNIT_EXPECT_EQ(test, e->deadline, 0U);
 		KUNIT_EXPECT_EQ(test, e->net_id, 0U);
 		/*

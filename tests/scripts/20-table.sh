@@ -36,13 +36,24 @@ flows_of_every_kind_show_up_in_both_namespaces() {
 	# one entry serves both directions
 	expect_eq "$(ct_lines ct-a 'sport=40001|dport=40001' | wc -l)" 1 "entries for the TCP flow in ct-a"
 
+	# one question and its answer: replied, not yet a stream (ASSURED
+	# takes traffic 2 s after the first packet, as in nf_conntrack)
 	peer_a udp-ask 10.99.0.2 5353
-	line="^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=$N dport=5353 \[ASSURED\] *$"
+	line="^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=$N dport=5353 *$"
 	expect_entry ct-a "$line"
 	expect_entry ct-b "$line"
 
+	# the same exchange, still going 2 s later: a stream, ASSURED
+	peer_a udp-send 10.99.0.2 5353 1 41500
+	nap 2.1
+	peer_a udp-send 10.99.0.2 5353 1 41500
+	line="^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=41500 dport=5353 \[ASSURED\] *$"
+	expect_entry ct-a "$line"
+	expect_entry ct-b "$line"
+
+	# an answered ping: replied, never ASSURED
 	in_a ping -c 1 -W 5 10.99.0.2 >/dev/null
-	line="^ipv4 +2 icmp +1 $N src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=$N \[ASSURED\] *$"
+	line="^ipv4 +2 icmp +1 $N src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=$N *$"
 	expect_entry ct-a "$line"
 	expect_entry ct-b "$line"
 
@@ -56,9 +67,9 @@ flows_of_every_kind_show_up_in_both_namespaces() {
 	peer_a udp-send 10.99.0.2 9999 1 41000
 	expect_entry ct-a "^ipv4 +2 udp +17 $N src=10.99.0.1 dst=10.99.0.2 sport=41000 dport=9999 \[UNREPLIED\] *$"
 
-	# nothing else: exactly these five flows in each namespace
+	# nothing else: exactly these six flows in each namespace
 	for ns in ct-a ct-b; do
-		expect_eq "$(ct_entries "$ns")" 5 "entries in $ns"
+		expect_eq "$(ct_entries "$ns")" 6 "entries in $ns"
 	done
 }
 
