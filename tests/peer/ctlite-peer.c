@@ -7,9 +7,10 @@
  *
  *   tcp-server ADDR PORT [SECS]      echo every line back, for SECS
  *                                    (default 120) seconds
- *   tcp-session ADDR PORT            connect, print "connected", then for
- *                                    each stdin line send it and print the
- *                                    echo ("" on error)
+ *   tcp-session ADDR PORT [SPORT]    connect (from SPORT), print
+ *                                    "connected", then for each stdin line
+ *                                    send it and print the echo ("" on
+ *                                    error)
  *   tcp-connect ADDR PORT [SPORT]    connect, exchange one line, close
  *   tcp-rst ADDR PORT [SPORT]        the same, but close with an RST
  *                                    (SO_LINGER 0)
@@ -25,6 +26,14 @@
  *   udp-send ADDR PORT N [SPORT]     N datagrams from N source ports (from
  *                                    SPORT on), no waiting
  *   udp-ask ADDR PORT                send one datagram, expect it back
+ *   forge ADDR PORT SRC SPORT FLAGS SEQ ACK N [SEQSTEP [ACKSTEP]]
+ *                                    N TCP segments (IPv4, raw socket)
+ *                                    from SRC:SPORT, any address, with
+ *                                    FLAGS (letters of SFRPAU), the k-th
+ *                                    with sequence number SEQ + k * SEQSTEP
+ *                                    and acknowledgment ACK + k * ACKSTEP;
+ *                                    SEQ or ACK "r": random (the same each
+ *                                    run); what an off-path host can send
  *   sysctl NAME[=VALUE]...           print or write net sysctls (NAME as
  *                                    sysctl(8) spells it)
  *   hold                             sleep until killed
@@ -269,14 +278,14 @@ static int tcp_clients(const struct addr *a, unsigned long n, unsigned long secs
 	return 0;
 }
 
-static int tcp_session(const struct addr *a)
+static int tcp_session(const struct addr *a, unsigned long sport)
 {
 	char line[LINE_MAX_BYTES], buf[LINE_MAX_BYTES];
 	ssize_t n;
 	size_t len;
 	int fd;
 
-	fd = tcp_connect_to(a, 0, CONNECT_SECS);
+	fd = tcp_connect_to(a, sport, CONNECT_SECS);
 	if (fd < 0)
 		fail_errno("connect");
 	printf("connected\n");
@@ -431,6 +440,12 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545F4914F6CDD1DULL;
 }
 
+/* The flag byte of a TCP header: FIN, SYN, RST, PSH, ACK, URG from bit 0 */
+static void tcp_flag_byte_set(struct tcphdr *th, uint8_t flags)
+{
+	((uint8_t *)th)[13] = flags;
+}
+
 static uint16_t csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -449,6 +464,60 @@ static uint32_t csum_add(uint32_t sum, const void *data, size_t n)
 	return sum;
 }
 
+/* Argument I after ADDR PORT, or DFLT when there are fewer */
+static unsigned long num_arg(int argc, char **argv, int i, const char *what,
+			     unsigned long max, unsigned long dflt)
+{
+	return argc > i ? parse_num(argv[i], what, max) : dflt;
+}
+
+/* The checksum of an IPv4 TCP segment @tcp of @len bytes, header included */
+static uint16_t tcp4_csum(uint32_t src, uint32_t dst, const void *tcp, size_t len)
+{
+	struct {
+		uint32_t src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+	} pseudo = {
+		.src = src, .dst = dst, .proto = IPPROTO_TCP, .len = htons(len),
+	};
+
+	return csum_fold(csum_add(csum_add(0, &pseudo, sizeof(pseudo)), tcp, len));
+}
+
+/* An IPv4 TCP segment without options, as a raw socket sends it */
+struct raw_tcp4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+/*
+ * Fill @pkt from @saddr:@sport to @daddr:@dport (network order) with
+ * @seq, @ack (host order), the TCP flag byte @flags and a 64 KiB window,
+ * checksummed; the kernel fills in the IP checksum, id and total length
+ */
+static void raw_tcp4_fill(struct raw_tcp4 *pkt, uint32_t saddr, uint16_t sport,
+			  uint32_t daddr, uint16_t dport, uint32_t seq,
+			  uint32_t ack, uint8_t flags)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ip.version = 4;
+	pkt->ip.ihl = 5;
+	pkt->ip.ttl = 64;
+	pkt->ip.protocol = IPPROTO_TCP;
+	pkt->ip.saddr = saddr;
+	pkt->ip.daddr = daddr;
+	pkt->tcp.source = sport;
+	pkt->tcp.dest = dport;
+	pkt->tcp.seq = htonl(seq);
+	pkt->tcp.ack_seq = htonl(ack);
+	pkt->tcp.doff = 5;
+	tcp_flag_byte_set(&pkt->tcp, flags);
+	pkt->tcp.window = htons(65535);
+	pkt->tcp.check = htons(tcp4_csum(pkt->ip.saddr, pkt->ip.daddr, &pkt->tcp,
+					 sizeof(pkt->tcp)));
+}
+
 /*
  * Half-open connections whose answers go nowhere: the sources are
  * addresses no host has, so the SYN-ACKs die in ARP and no RST comes.
@@ -457,18 +526,9 @@ static int syn_flood(const struct addr *a, unsigned long n, unsigned long seed,
 		     unsigned long pps)
 {
 	const struct sockaddr_in *dst = (const struct sockaddr_in *)&a->ss;
-	struct {
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} pkt;
-	struct {
-		uint32_t src, dst;
-		uint8_t zero, proto;
-		uint16_t len;
-	} pseudo;
+	struct raw_tcp4 pkt;
 	double start = now();
 	unsigned long i;
-	uint32_t sum;
 	int fd;
 
 	if (a->family != AF_INET)
@@ -478,28 +538,13 @@ static int syn_flood(const struct addr *a, unsigned long n, unsigned long seed,
 		fail_errno("raw socket");
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
 	for (i = 0; i < n; i++) {
-		memset(&pkt, 0, sizeof(pkt));
-		/* the kernel fills in the IP checksum, id and total length */
-		pkt.ip.version = 4;
-		pkt.ip.ihl = 5;
-		pkt.ip.ttl = 64;
-		pkt.ip.protocol = IPPROTO_TCP;
-		pkt.ip.saddr = htonl(0x0a630000 | (10 + rnd() % 241));
-		pkt.ip.daddr = dst->sin_addr.s_addr;
-		pkt.tcp.source = htons((uint16_t)(1024 + rnd() % 64512));
-		pkt.tcp.dest = dst->sin_port;
-		pkt.tcp.seq = htonl((uint32_t)rnd());
-		pkt.tcp.doff = 5;
-		pkt.tcp.syn = 1;
-		pkt.tcp.window = htons(65535);
-		pseudo.src = pkt.ip.saddr;
-		pseudo.dst = pkt.ip.daddr;
-		pseudo.zero = 0;
-		pseudo.proto = IPPROTO_TCP;
-		pseudo.len = htons(sizeof(pkt.tcp));
-		sum = csum_add(0, &pseudo, sizeof(pseudo));
-		sum = csum_add(sum, &pkt.tcp, sizeof(pkt.tcp));
-		pkt.tcp.check = htons(csum_fold(sum));
+		/* in this order, so a seed gives the same SYNs */
+		uint32_t saddr = htonl(0x0a630000 | (10 + rnd() % 241));
+		uint16_t sport = htons((uint16_t)(1024 + rnd() % 64512));
+		uint32_t seq = (uint32_t)rnd();
+
+		raw_tcp4_fill(&pkt, saddr, sport, dst->sin_addr.s_addr,
+			      dst->sin_port, seq, 0, TH_SYN);
 		/* dropped by a full table: what some tests want */
 		sendto(fd, &pkt, sizeof(pkt), 0, (const struct sockaddr *)dst, sizeof(*dst));
 		if (pps) {
@@ -515,6 +560,78 @@ static int syn_flood(const struct addr *a, unsigned long n, unsigned long seed,
 				nanosleep(&ts, NULL);
 			}
 		}
+	}
+	return 0;
+}
+
+/* A flag letter string (S, F, R, P, A, U) as the TCP flag bits */
+static uint8_t parse_flags(const char *s)
+{
+	static const char letters[] = "FSRPAU";
+	uint8_t flags = 0;
+	const char *c;
+
+	for (; *s; s++) {
+		c = strchr(letters, *s);
+		if (!c)
+			bad_usage("FLAGS are letters of SFRPAU");
+		flags |= 1 << (c - letters);
+	}
+	return flags;
+}
+
+/* A 32-bit number, or "r" for random */
+static bool parse_seq(const char *s, uint32_t *v)
+{
+	if (!strcmp(s, "r"))
+		return true;
+	*v = (uint32_t)parse_num(s, "sequence number", UINT32_MAX);
+	return false;
+}
+
+/*
+ * What an off-path host can send: TCP segments with any source address,
+ * flags and numbers, in sweeps or at random
+ */
+static int forge_segments(const struct addr *a, int argc, char **argv)
+{
+	const struct sockaddr_in *dst = (const struct sockaddr_in *)&a->ss;
+	struct raw_tcp4 pkt;
+	uint32_t seq = 0, ack = 0, seqstep, ackstep;
+	bool rseq, rack;
+	struct addr src;
+	unsigned long n, i;
+	uint8_t flags;
+	int fd;
+
+	if (argc < 6)
+		bad_usage("forge needs SRC SPORT FLAGS SEQ ACK N");
+	if (a->family != AF_INET)
+		bad_usage("forge is IPv4 only");
+	parse_addr(argv[0], parse_num(argv[1], "source port", 65535), &src);
+	if (src.family != AF_INET)
+		bad_usage("forge is IPv4 only");
+	flags = parse_flags(argv[2]);
+	rseq = parse_seq(argv[3], &seq);
+	rack = parse_seq(argv[4], &ack);
+	n = parse_num(argv[5], "count", 100000000);
+	seqstep = num_arg(argc, argv, 6, "sequence step", UINT32_MAX, 0);
+	ackstep = num_arg(argc, argv, 7, "acknowledgment step", UINT32_MAX, 0);
+
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		fail_errno("raw socket");
+	rng_state = 0x9E3779B97F4A7C15ULL;
+	for (i = 0; i < n; i++) {
+		uint32_t sq = rseq ? (uint32_t)rnd() : seq + (uint32_t)(i * seqstep);
+		uint32_t ak = rack ? (uint32_t)rnd() : ack + (uint32_t)(i * ackstep);
+
+		raw_tcp4_fill(&pkt, ((struct sockaddr_in *)&src.ss)->sin_addr.s_addr,
+			      ((struct sockaddr_in *)&src.ss)->sin_port,
+			      dst->sin_addr.s_addr, dst->sin_port, sq, ak, flags);
+		if (sendto(fd, &pkt, sizeof(pkt), 0, (const struct sockaddr *)dst,
+			   sizeof(*dst)) < 0)
+			fail_errno("sendto");
 	}
 	return 0;
 }
@@ -563,7 +680,7 @@ static bool known_mode(const char *m)
 {
 	static const char *const modes[] = {
 		"tcp-server", "tcp-session", "tcp-connect", "tcp-rst", "tcp-clients",
-		"syn-flood", "udp-server", "udp-send", "udp-ask", "hold",
+		"syn-flood", "udp-server", "udp-send", "udp-ask", "forge", "hold",
 	};
 	size_t i;
 
@@ -571,13 +688,6 @@ static bool known_mode(const char *m)
 		if (!strcmp(m, modes[i]))
 			return true;
 	return false;
-}
-
-/* Argument I after ADDR PORT, or DFLT when there are fewer */
-static unsigned long num_arg(int argc, char **argv, int i, const char *what,
-			     unsigned long max, unsigned long dflt)
-{
-	return argc > i ? parse_num(argv[i], what, max) : dflt;
 }
 
 int main(int argc, char **argv)
@@ -640,7 +750,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "tcp-server"))
 		return tcp_server(&a, num_arg(argc, argv, 0, "seconds", 1000000, SERVER_SECS));
 	if (!strcmp(mode, "tcp-session"))
-		return tcp_session(&a);
+		return tcp_session(&a, num_arg(argc, argv, 0, "source port", 65535, 0));
 	if (!strcmp(mode, "tcp-connect"))
 		return tcp_exchange(&a, num_arg(argc, argv, 0, "source port", 65535, 0), false);
 	if (!strcmp(mode, "tcp-rst"))
@@ -668,5 +778,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "udp-ask"))
 		return udp_ask(&a);
+	if (!strcmp(mode, "forge"))
+		return forge_segments(&a, argc, argv);
 	bad_usage("unknown mode");
 }
