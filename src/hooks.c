@@ -28,7 +28,7 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	    (state->in->flags & IFF_LOOPBACK))
 		return NF_ACCEPT;
 
-	switch (ctlite_parse_skb(skb, family, ctlite_net_id(state->net), &key,
+	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), &key,
 				 &pkt)) {
 	case CTLITE_PARSE_OK:
 		break;

@@ -155,6 +155,20 @@ static int __net_init ctlite_net_init(struct net *net)
 	if (!cn->stats)
 		return -ENOMEM;
 	ctlite_conf_init(&cn->conf);
+	/* the initial namespace is set up first and freed after every exit */
+	if (!net_eq(net, &init_net)) {
+		struct ctlite_conf *host = &ctlite_pernet(&init_net)->conf;
+		unsigned int i;
+
+		/* a container starts with the host's lifetimes, its ceiling */
+		for (i = 0; i < CTLITE_TO_NUM; i++)
+			cn->conf.timeout[i] = READ_ONCE(host->timeout[i]);
+		cn->conf.host = host;
+	}
+	err = ctlite_table_tenant_add(ctlite_table, &cn->tenant, net->ns.inum,
+				      !net_eq(net, &init_net));
+	if (err)
+		goto err_tenant;
 	err = ctlite_proc_init(net);
 	if (err)
 		goto err_proc;
@@ -172,6 +186,8 @@ err_hooks:
 err_sysctl:
 	ctlite_proc_exit(net);
 err_proc:
+	ctlite_table_tenant_del(ctlite_table, &cn->tenant);
+err_tenant:
 	free_percpu(cn->stats);
 	return err;
 }
@@ -184,8 +200,8 @@ static void __net_exit ctlite_net_exit(struct net *net)
 	ctlite_hooks_unregister(net);
 	ctlite_sysctl_exit(net);
 	ctlite_proc_exit(net);
-	freed_by_netns_exit += ctlite_table_flush_net(ctlite_table,
-						      ctlite_net_id(net));
+	freed_by_netns_exit += ctlite_table_tenant_del(ctlite_table,
+						       &cn->tenant);
 	free_percpu(cn->stats);
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/net/ctlite: this netns's entries, one per line, in nf_conntrack's
- * format.  /proc/net/stat/ctlite: this netns's per-CPU counters.
+ * format.  /proc/net/stat/ctlite: this netns's per-CPU counters, and its
+ * entries (a counter, so a read costs the same whatever the table holds).
+ * /proc/net/ctlite_netns: how the namespaces share the table.
  *
  * The entry dump walks the table under the RCU read lock (taken in start,
  * dropped in stop), so it never blocks packets; an entry deleted meanwhile
@@ -16,31 +18,75 @@
 
 #include <ctlite/ctlite.h>
 
+/*
+ * Where a dump is: the entry last returned by start or next is this
+ * netns's @skip'th in bucket @bucket, and the @pos'th of the dump.  A read
+ * that stops there resumes from it, so a dump costs one walk of the table
+ * however many reads it takes, not one walk per read.
+ */
 struct entry_iter {
 	struct seq_net_private p;	/* first: seq_file_net() needs it */
+	u32 net_id;
 	unsigned int bucket;
+	unsigned int skip;
+	loff_t pos;
 };
 
 /* The first entry of this netns at or after @n, moving on through buckets */
-static struct ctlite_entry *iter_from(struct seq_file *s,
+static struct ctlite_entry *iter_from(struct entry_iter *it,
+				      struct ctlite_buckets *b,
 				      struct hlist_nulls_node *n)
 {
-	struct entry_iter *it = s->private;
-	u32 net_id = ctlite_net_id(seq_file_net(s));
-	struct ctlite_buckets *b = rcu_dereference(ctlite_table->b);
 	struct ctlite_entry *e;
 
 	for (;;) {
 		while (is_a_nulls(n)) {
 			if (++it->bucket >= b->size)
 				return NULL;
+			it->skip = 0;
 			n = rcu_dereference(hlist_nulls_first_rcu(&b->heads[it->bucket]));
 		}
 		e = hlist_nulls_entry(n, struct ctlite_entry, node);
-		if (e->net_id == net_id)
+		if (e->net_id == it->net_id)
 			return e;
 		n = rcu_dereference(hlist_nulls_next_rcu(n));
 	}
+}
+
+/* The entry after @e, which is the iterator's current one */
+static struct ctlite_entry *iter_next(struct entry_iter *it,
+				      struct ctlite_buckets *b,
+				      struct ctlite_entry *e)
+{
+	unsigned int bucket = it->bucket;
+
+	e = iter_from(it, b, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
+	if (e && it->bucket == bucket)
+		it->skip++;
+	it->pos++;
+	return e;
+}
+
+/*
+ * The iterator's current entry again, found by its place in its bucket
+ * (the entry itself may be gone since the last read: then its successor,
+ * so an entry deleted between reads may make the dump skip one)
+ */
+static struct ctlite_entry *iter_again(struct entry_iter *it,
+				       struct ctlite_buckets *b)
+{
+	unsigned int skip = it->skip;
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e;
+
+	if (it->bucket >= b->size)
+		return NULL;
+	hlist_nulls_for_each_entry_rcu(e, n, &b->heads[it->bucket], node) {
+		if (e->net_id == it->net_id && !skip--)
+			return e;
+	}
+	/* fewer than before in that bucket: the next bucket's first */
+	return iter_from(it, b, n);
 }
 
 static void *entry_seq_start(struct seq_file *s, loff_t *pos)
@@ -49,23 +95,32 @@ static void *entry_seq_start(struct seq_file *s, loff_t *pos)
 	struct entry_iter *it = s->private;
 	struct ctlite_buckets *b;
 	struct ctlite_entry *e;
-	loff_t i;
 
 	rcu_read_lock();
-	it->bucket = 0;
 	b = rcu_dereference(ctlite_table->b);
-	e = iter_from(s, rcu_dereference(hlist_nulls_first_rcu(&b->heads[0])));
-	for (i = 0; e && i < *pos; i++)
-		e = iter_from(s, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
+	/* the next read of a dump: go on from where the last one stopped */
+	if (it->net_id && *pos && (*pos == it->pos || *pos == it->pos + 1)) {
+		e = iter_again(it, b);
+		if (e && *pos == it->pos + 1)
+			e = iter_next(it, b, e);
+		return e;
+	}
+	it->net_id = ctlite_net_id(ctlite_pernet(seq_file_net(s)));
+	it->bucket = 0;
+	it->skip = 0;
+	it->pos = 0;
+	e = iter_from(it, b, rcu_dereference(hlist_nulls_first_rcu(&b->heads[0])));
+	while (e && it->pos < *pos)
+		e = iter_next(it, b, e);
 	return e;
 }
 
 static void *entry_seq_next(struct seq_file *s, void *v, loff_t *pos)
 {
-	struct ctlite_entry *e = v;
+	struct entry_iter *it = s->private;
 
 	(*pos)++;
-	return iter_from(s, rcu_dereference(hlist_nulls_next_rcu(&e->node)));
+	return iter_next(it, rcu_dereference(ctlite_table->b), v);
 }
 
 static void entry_seq_stop(struct seq_file *s, void *v)
@@ -179,8 +234,7 @@ static void *stat_seq_start(struct seq_file *s, loff_t *pos)
 	struct stat_iter *it = s->private;
 
 	if (*pos == 0) {
-		it->entries = ctlite_table_count_net(ctlite_table,
-						     ctlite_net_id(seq_file_net(s)));
+		it->entries = atomic_read(&ctlite_pernet(seq_file_net(s))->tenant.count);
 		return SEQ_START_TOKEN;
 	}
 	return stat_cpu(s, pos);
@@ -223,11 +277,37 @@ static const struct seq_operations stat_seq_ops = {
 	.show = stat_seq_show,
 };
 
+/*
+ * /proc/net/ctlite_netns (initial netns only, root only: it names every
+ * namespace): how the table is shared, a line per namespace with its
+ * inode number (as `lsns -t net` shows it), entries and limit.  Tenants
+ * are read under RCU: a namespace's state is freed a grace period after
+ * its exit, and it leaves the xarray in its exit.
+ */
+static int netns_seq_show(struct seq_file *s, void *v)
+{
+	struct ctlite_tenant *t;
+	unsigned long id;
+
+	seq_printf(s, "%-12s %10s %10s\n", "netns", "entries", "limit");
+	rcu_read_lock();
+	xa_for_each(&ctlite_table->tenants, id, t)
+		seq_printf(s, "%-12u %10u %10u\n", t->inum,
+			   atomic_read(&t->count),
+			   ctlite_table_tenant_limit(ctlite_table, t));
+	rcu_read_unlock();
+	seq_printf(s, "%-12s %10u %10u\n", "all",
+		   atomic_read(&ctlite_table->count), READ_ONCE(ctlite_table->max));
+	return 0;
+}
+
 /**
  * ctlite_proc_init() - create /proc/net/ctlite and /proc/net/stat/ctlite
  * @net: the namespace whose files they are
  *
- * Return: 0 or -ENOMEM; on failure neither file exists.
+ * In the initial namespace, /proc/net/ctlite_netns too.
+ *
+ * Return: 0 or -ENOMEM; on failure none of the files exists.
  */
 int ctlite_proc_init(struct net *net)
 {
@@ -243,6 +323,10 @@ int ctlite_proc_init(struct net *net)
 			       sizeof(struct stat_iter));
 	if (!stat)
 		goto err_stat;
+	if (net_eq(net, &init_net) &&
+	    !proc_create_net_single("ctlite_netns", 0440, net->proc_net,
+				    netns_seq_show, NULL))
+		goto err_netns;
 
 	/* owned by the namespace's root, as nf_conntrack's files are */
 	if (uid_valid(root_uid) && gid_valid(root_gid)) {
@@ -251,6 +335,8 @@ int ctlite_proc_init(struct net *net)
 	}
 	return 0;
 
+err_netns:
+	remove_proc_entry("ctlite", net->proc_net_stat);
 err_stat:
 	remove_proc_entry("ctlite", net->proc_net);
 err_entries:
@@ -263,6 +349,8 @@ err_entries:
  */
 void ctlite_proc_exit(struct net *net)
 {
+	if (net_eq(net, &init_net))
+		remove_proc_entry("ctlite_netns", net->proc_net);
 	remove_proc_entry("ctlite", net->proc_net_stat);
 	remove_proc_entry("ctlite", net->proc_net);
 }

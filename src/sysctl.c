@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * net.ctlite.* sysctls, registered in every network namespace.  The table
- * is shared, so what sizes it (max, buckets) is writable from the initial
- * netns only and read-only elsewhere; count, the timeouts and the switches are per
- * netns (struct ctlite_conf).  Every write is range-checked; a refused one
- * changes nothing.
+ * is shared, so what sizes and shares it (max, buckets, netns_share) is
+ * writable from the initial netns only and read-only elsewhere; count,
+ * netns_limit, the timeouts and the switches are per netns (struct
+ * ctlite_conf, struct ctlite_tenant).  A namespace other than the initial
+ * one may lower its timeouts, never raise them above the host's.  Every
+ * write is range-checked; a refused one changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +23,7 @@ static unsigned int max_min = CTLITE_MAX_MIN;
 static unsigned int timeout_min = 1;
 static unsigned int timeout_max = CTLITE_TIMEOUT_MAX;
 static unsigned int adaptive_max = CTLITE_ADAPTIVE_MAX;
+static unsigned int share_max = 100;
 
 /* Serializes adaptive_start/adaptive_end writes, which check each other */
 static DEFINE_MUTEX(adaptive_lock);
@@ -102,17 +105,47 @@ static int buckets_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 	return ctlite_resize_live(size);
 }
 
-/* count is this netns's share of the table, counted when read */
-static int count_handler(ctlite_ctl_table *ctl, int write, void *buffer,
-			 size_t *lenp, loff_t *ppos)
+/* count: this netns's entries; netns_limit: how many it may hold */
+static int tenant_handler(ctlite_ctl_table *ctl, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
 {
-	const struct net *net = ctl->extra1;
+	const struct ctlite_tenant *tenant = ctl->extra1;
 	struct ctl_table tmp = *ctl;
-	unsigned int count;
+	unsigned int v;
 
-	count = ctlite_table_count_net(ctlite_table, ctlite_net_id(net));
-	tmp.data = &count;
+	v = ctl->extra2 ? ctlite_table_tenant_limit(ctlite_table, tenant) :
+		atomic_read(&tenant->count);
+	tmp.data = &v;
 	return proc_douintvec(&tmp, write, buffer, lenp, ppos);
+}
+
+/*
+ * A timeout: 1..CTLITE_TIMEOUT_MAX seconds and, outside the initial netns,
+ * no more than the host's (extra2 points at it there): -EPERM, since the
+ * value is fine but not this namespace's to give
+ */
+static int timeout_handler(ctlite_ctl_table *ctl, int write, void *buffer,
+			   size_t *lenp, loff_t *ppos)
+{
+	const unsigned int *host = ctl->extra2;
+	unsigned int *value = ctl->data;
+	struct ctl_table tmp = *ctl;
+	unsigned int v;
+	int err;
+
+	if (!write)
+		return proc_douintvec(ctl, write, buffer, lenp, ppos);
+	v = READ_ONCE(*value);
+	tmp.data = &v;
+	tmp.extra1 = &timeout_min;
+	tmp.extra2 = &timeout_max;
+	err = uint_minmax(&tmp, write, buffer, lenp, ppos);
+	if (err)
+		return err;
+	if (host && v > READ_ONCE(*host))
+		return -EPERM;
+	WRITE_ONCE(*value, v);
+	return 0;
 }
 
 enum {
@@ -123,6 +156,8 @@ enum {
 	SYSCTL_RST_EVICT,
 	SYSCTL_ADAPTIVE_START,
 	SYSCTL_ADAPTIVE_END,
+	SYSCTL_NETNS_SHARE,
+	SYSCTL_NETNS_LIMIT,
 	SYSCTL_TIMEOUT,		/* CTLITE_TO_NUM of them, in enum order */
 	SYSCTL_NUM = SYSCTL_TIMEOUT + CTLITE_TO_NUM,
 };
@@ -140,9 +175,7 @@ enum {
 	.procname = "timeout_" name,					\
 	.maxlen = sizeof(unsigned int),					\
 	.mode = 0644,							\
-	.proc_handler = uint_minmax,					\
-	.extra1 = &timeout_min,						\
-	.extra2 = &timeout_max,						\
+	.proc_handler = timeout_handler,				\
 }
 
 static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
@@ -157,7 +190,7 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 		.procname = "count",
 		.maxlen = sizeof(unsigned int),
 		.mode = 0444,
-		.proc_handler = count_handler,
+		.proc_handler = tenant_handler,
 	},
 	[SYSCTL_BUCKETS] = {
 		.procname = "buckets",
@@ -178,6 +211,20 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 		.maxlen = sizeof(unsigned int),
 		.mode = 0644,
 		.proc_handler = adaptive_handler,
+	},
+	[SYSCTL_NETNS_SHARE] = {
+		.procname = "netns_share",
+		.maxlen = sizeof(unsigned int),
+		.mode = 0644,
+		.proc_handler = uint_minmax,
+		.extra1 = SYSCTL_ONE,
+		.extra2 = &share_max,
+	},
+	[SYSCTL_NETNS_LIMIT] = {
+		.procname = "netns_limit",
+		.maxlen = sizeof(unsigned int),
+		.mode = 0444,
+		.proc_handler = tenant_handler,
 	},
 	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_SENT] = TIMEOUT("tcp_syn_sent"),
 	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_RECV] = TIMEOUT("tcp_syn_recv"),
@@ -211,7 +258,10 @@ int ctlite_sysctl_init(struct net *net)
 	if (!table)
 		return -ENOMEM;
 	table[SYSCTL_MAX].data = &ctlite_table->max;
-	table[SYSCTL_COUNT].extra1 = net;
+	table[SYSCTL_COUNT].extra1 = &cn->tenant;
+	table[SYSCTL_NETNS_SHARE].data = &ctlite_table->share;
+	table[SYSCTL_NETNS_LIMIT].extra1 = &cn->tenant;
+	table[SYSCTL_NETNS_LIMIT].extra2 = &cn->tenant;	/* non-NULL: the limit */
 	table[SYSCTL_EARLY_DROP].data = &cn->conf.early_drop;
 	table[SYSCTL_RST_EVICT].data = &cn->conf.rst_evict;
 	/* extra2 NULL marks start, non-NULL end; extra1 is the other bound */
@@ -220,11 +270,17 @@ int ctlite_sysctl_init(struct net *net)
 	table[SYSCTL_ADAPTIVE_END].data = &cn->conf.adaptive_end;
 	table[SYSCTL_ADAPTIVE_END].extra1 = &cn->conf.adaptive_start;
 	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf.adaptive_start;
-	for (i = 0; i < CTLITE_TO_NUM; i++)
+	for (i = 0; i < CTLITE_TO_NUM; i++) {
 		table[SYSCTL_TIMEOUT + i].data = &cn->conf.timeout[i];
+		/* the host's timeout bounds this one (none in init_net) */
+		if (cn->conf.host)
+			table[SYSCTL_TIMEOUT + i].extra2 =
+				(void *)&cn->conf.host->timeout[i];
+	}
 	if (!net_eq(net, &init_net)) {
 		table[SYSCTL_MAX].mode = 0444;
 		table[SYSCTL_BUCKETS].mode = 0444;
+		table[SYSCTL_NETNS_SHARE].mode = 0444;
 	}
 
 	cn->sysctl = ctlite_register_net_sysctl(net, "net/ctlite", table,

@@ -14,6 +14,13 @@
  * synchronize_rcu(): no rcu_head in the entry.  table->count is an
  * atomic, changed only on insert and delete, never on lookup.
  *
+ * Namespaces are tenants (struct ctlite_tenant, found by the key's net_id
+ * in table->tenants): each counts its entries in an atomic of its own,
+ * taken and given back with table->count, and every one but the initial
+ * namespace may hold only table->share percent of max.  Early drop takes
+ * only the new flow's own namespace's entries.  A tenant is added before
+ * its namespace's first packet and removed after its last entry is gone.
+ *
  * Entries die by deadline: nothing frees them on time but ctlite_table_gc()
  * (a slice of buckets per call), and inserts reap the expired entries of
  * the chain they walk.  When the table is full, ctlite_table_evict() finds
@@ -700,6 +707,112 @@ static void fill_fell(struct ctlite_table *table, unsigned int count)
 			clear_bit(i, &table->fill_warned);
 }
 
+/* The tenant of namespace @net_id, or NULL (an id KUnit made up) */
+static struct ctlite_tenant *tenant_of(struct ctlite_table *table, u32 net_id)
+{
+	return xa_load(&table->tenants, net_id);
+}
+
+/**
+ * ctlite_table_tenant_limit() - most entries a namespace may hold
+ * @table: the table
+ * @tenant: the namespace's share
+ *
+ * Return: max for the initial namespace, else share percent of max, at
+ * least 1.
+ */
+unsigned int ctlite_table_tenant_limit(const struct ctlite_table *table,
+				       const struct ctlite_tenant *tenant)
+{
+	unsigned int max = READ_ONCE(table->max);
+
+	if (!tenant->capped)
+		return max;
+	return max_t(u32, 1, div_u64((u64)max * READ_ONCE(table->share), 100));
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_limit);
+
+/* Take one from @count if below @limit; never passes it, even for a moment */
+static bool count_below(atomic_t *count, unsigned int limit, int *was)
+{
+	int c = atomic_read(count);
+
+	do {
+		if ((unsigned int)c >= limit)
+			return false;
+	} while (!atomic_try_cmpxchg(count, &c, c + 1));
+	*was = c;
+	return true;
+}
+
+/*
+ * One more entry of namespace @net_id, if it is below its limit and the
+ * table below max.  Never lets a count pass its limit, even for a moment:
+ * a count above it means the limit was lowered, and early drop then
+ * stands aside, so a transient overshoot would drop a packet for nothing.
+ *
+ * Return: 0, -EDQUOT (the namespace holds its limit) or -ENOSPC (the
+ * table holds max).
+ */
+static int take_slot(struct ctlite_table *table, u32 net_id)
+{
+	struct ctlite_tenant *t = tenant_of(table, net_id);
+	unsigned int max = READ_ONCE(table->max);
+	int count;
+
+	/* the initial namespace is bounded by max alone, just below */
+	if (t && t->capped) {
+		if (!count_below(&t->count, ctlite_table_tenant_limit(table, t),
+				 &count))
+			return -EDQUOT;
+	} else if (t) {
+		atomic_inc(&t->count);
+	}
+	if (!count_below(&table->count, max, &count)) {
+		if (t)
+			atomic_dec(&t->count);
+		return -ENOSPC;
+	}
+	fill_rose(table, count + 1, max);
+	return 0;
+}
+
+/* Give back the slot an entry of namespace @net_id held */
+static void give_slot(struct ctlite_table *table, u32 net_id)
+{
+	struct ctlite_tenant *t = tenant_of(table, net_id);
+
+	if (t)
+		atomic_dec(&t->count);
+	fill_fell(table, atomic_dec_return(&table->count));
+}
+
+/*
+ * Whether a new entry of @net_id surely finds no slot: checked before
+ * allocating, so a flood into a full table allocates nothing
+ */
+static int slot_unlikely(struct ctlite_table *table, u32 net_id)
+{
+	struct ctlite_tenant *t = tenant_of(table, net_id);
+
+	if (t && t->capped && (unsigned int)atomic_read(&t->count) >=
+	    ctlite_table_tenant_limit(table, t))
+		return -EDQUOT;
+	if ((unsigned int)atomic_read(&table->count) >= READ_ONCE(table->max))
+		return -ENOSPC;
+	return 0;
+}
+
+/* Give back a slot ctlite_table_evict() handed over and nobody used */
+static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins,
+			 u32 net_id)
+{
+	if (ins->have_slot) {
+		give_slot(table, net_id);
+		ins->have_slot = false;
+	}
+}
+
 /* unlink_entry() flags */
 enum {
 	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
@@ -719,7 +832,7 @@ static void unlink_entry(struct ctlite_table *table,
 	/* a racing delete or update, under this lock, sees it gone */
 	WRITE_ONCE(e->flags, e->flags | CTLITE_F_DEAD);
 	if (!(how & UNLINK_KEEP_SLOT))
-		fill_fell(table, atomic_dec_return(&table->count));
+		give_slot(table, e->net_id);
 	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(l))
 		clear_unassured(l);
 	/*
@@ -802,33 +915,6 @@ static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 	return NULL;
 }
 
-/*
- * One more entry, if below max.  Never lets count pass max, even for a
- * moment: a count above max means max was lowered, and early drop then
- * stands aside, so a transient overshoot would drop a packet for nothing.
- */
-static bool count_take_slot(struct ctlite_table *table)
-{
-	unsigned int max = READ_ONCE(table->max);
-	int count = atomic_read(&table->count);
-
-	do {
-		if ((unsigned int)count >= max)
-			return false;
-	} while (!atomic_try_cmpxchg(&table->count, &count, count + 1));
-	fill_rose(table, count + 1, max);
-	return true;
-}
-
-/* Give back a slot ctlite_table_evict() handed over and nobody used */
-static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins)
-{
-	if (ins->have_slot) {
-		fill_fell(table, atomic_dec_return(&table->count));
-		ins->have_slot = false;
-	}
-}
-
 /* Chains average more than CTLITE_GROW_LOAD entries, and may be shortened */
 static bool overloaded(unsigned int count, unsigned int size)
 {
@@ -861,13 +947,15 @@ static void maybe_grow(struct ctlite_table *table,
  * on the way and counted in @ins->reaped.  The limit is exact: a slot is
  * taken from @table->count only under the bucket lock, once the flow is
  * known to be missing, so neither a lost race nor a duplicate ever holds
- * one.  With @ins->have_slot (a slot handed over by ctlite_table_evict())
- * the insert cannot find the table full; the slot is used or given back,
- * and @ins->have_slot is false on return.
+ * one; the same holds for the key's namespace's own count and limit.
+ * With @ins->have_slot (a slot handed over by ctlite_table_evict()) the
+ * insert cannot find the table full; the slot is used or given back, and
+ * @ins->have_slot is false on return.
  *
  * Call with RCU read lock (the returned entry is protected by it).
  *
  * Return: the entry; ERR_PTR(-ENOSPC) when the table holds max entries;
+ * ERR_PTR(-EDQUOT) when the key's namespace holds its limit;
  * ERR_PTR(-ENOMEM) when no entry could be allocated.
  */
 struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
@@ -877,21 +965,22 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	unsigned int addr_len = key_addr_len(key);
 	struct ctlite_entry *e, *found;
 	struct ctlite_locked l;
+	int err;
 
 	ins->created = false;
 	/* Full: do not allocate for nothing (a flood meets this path) */
-	if (!ins->have_slot &&
-	    atomic_read(&table->count) >= READ_ONCE(table->max)) {
+	err = ins->have_slot ? 0 : slot_unlikely(table, key->net_id);
+	if (err) {
 		ctlite_table_lock(table, hash, &l);
 		found = chain_find_reap(table, &l, key, ins);
 		ctlite_table_unlock(&l);
 		if (found || !ins->reaped)
-			return found ?: ERR_PTR(-ENOSPC);
+			return found ?: ERR_PTR(err);
 		/* reaping made room: go on */
 	}
 	e = ctlite_entry_alloc(key->family, GFP_ATOMIC);
 	if (!e) {
-		release_slot(table, ins);
+		release_slot(table, ins, key->net_id);
 		return ERR_PTR(-ENOMEM);
 	}
 	e->net_id = key->net_id;
@@ -911,7 +1000,8 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	ctlite_table_lock(table, hash, &l);
 	found = chain_find_reap(table, &l, key, ins);
 	if (!found) {
-		if (ins->have_slot || count_take_slot(table)) {
+		err = ins->have_slot ? 0 : take_slot(table, key->net_id);
+		if (!err) {
 			ins->have_slot = false;
 			hlist_nulls_add_head_rcu(&e->node, &l.b->heads[l.bucket]);
 			if (!(e->flags & CTLITE_F_ASSURED))
@@ -919,7 +1009,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 			ins->created = true;
 			maybe_grow(table, l.b);
 		} else {
-			found = ERR_PTR(-ENOSPC);
+			found = ERR_PTR(err);
 		}
 	}
 	ctlite_table_unlock(&l);
@@ -927,7 +1017,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	if (ins->created)
 		return e;
 	/* lost the race, or no room: nobody saw @e */
-	release_slot(table, ins);
+	release_slot(table, ins, key->net_id);
 	ctlite_entry_free(e);
 	return found;
 }
@@ -984,19 +1074,24 @@ enum {
  * ctlite_table_evict() - make room for a new flow in a full table
  * @table: the table
  * @hash: the new flow's hash; the search starts at its bucket
+ * @net_id: the new flow's namespace: only its entries may go
  * @now: the time
  * @searched: incremented by the number of entries compared
  *
- * Deletes one entry: an expired one if a candidate bucket holds one, else
- * one that is not ASSURED (half-open TCP, unanswered UDP).  ASSURED
- * entries are never taken.  Candidates come from the unassured index, so a
- * victim is found however sparse the table is, in bounded work: at most
- * EVICT_BUCKETS chains walked and EVICT_SUMMARY_WORDS index words read.
- * Any namespace's entry may go: the table, and its limit, are shared.
+ * Deletes one entry of namespace @net_id: an expired one if a candidate
+ * bucket holds one, else one that is not ASSURED (half-open TCP,
+ * unanswered UDP).  ASSURED entries are never taken, nor another
+ * namespace's live entries: a tenant that fills the table cannot make
+ * room for itself with its neighbours' flows.  Expired entries of other
+ * namespaces met on the way are deleted as any walk deletes them.
+ * Candidates come from the unassured index, so a victim is found however
+ * sparse the table is, in bounded work: at most EVICT_BUCKETS chains
+ * walked and EVICT_SUMMARY_WORDS index words read.
  *
- * The victim's slot in @table->count is not given back but handed to the
- * caller, for its insert (struct ctlite_insert's @have_slot): another CPU
- * cannot take the room made for this flow.
+ * The victim's slot in @table->count (and in its namespace's count) is not
+ * given back but handed to the caller, for its insert (struct
+ * ctlite_insert's @have_slot): another CPU cannot take the room made for
+ * this flow.
  *
  * Call with RCU read lock.
  *
@@ -1004,7 +1099,8 @@ enum {
  * CTLITE_EVICT_NONE.
  */
 enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
-				     u32 now, unsigned int *searched)
+				     u32 net_id, u32 now,
+				     unsigned int *searched)
 {
 	unsigned int budget = EVICT_SUMMARY_WORDS, tries, bucket;
 	struct ctlite_buckets *b = rcu_dereference(table->b);
@@ -1027,8 +1123,13 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 		}
 		victim = NULL;
 		what = CTLITE_EVICT_NONE;
-		hlist_nulls_for_each_entry(e, n, &b->heads[bucket], node) {
+		hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
 			(*searched)++;
+			if (e->net_id != net_id) {
+				if (ctlite_entry_expired(e, now))
+					unlink_entry(table, &l, e, 0);
+				continue;
+			}
 			if (ctlite_entry_expired(e, now)) {
 				victim = e;
 				what = CTLITE_EVICT_EXPIRED;
@@ -1255,7 +1356,7 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 /**
  * ctlite_table_flush_net() - delete every entry of one network namespace
  * @table: the table
- * @net_id: the namespace's net->ns.inum
+ * @net_id: the namespace's id (struct ctlite_tenant's @id)
  *
  * Sleeps.  Return: how many entries were deleted.
  */
@@ -1266,18 +1367,66 @@ unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id)
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_flush_net);
 
 /**
- * ctlite_table_count_net() - how many entries one network namespace has
+ * ctlite_table_count_net() - count one network namespace's entries, slowly
  * @table: the table
- * @net_id: the namespace's net->ns.inum
+ * @net_id: the namespace's id (struct ctlite_tenant's @id)
  *
- * Walks the whole table, so it is for operators (sysctl, /proc), never for
- * the packet path.  Sleeps.  Return: the number of entries.
+ * Walks the whole table: for self-checks of the tenants' counts, never for
+ * readers, who read struct ctlite_tenant's @count.  Sleeps.
+ *
+ * Return: the number of entries.
  */
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id)
 {
 	return table_walk(table, net_id, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
+
+/**
+ * ctlite_table_tenant_add() - give a network namespace its share
+ * @table: the table
+ * @tenant: the namespace's share, which must stay until
+ *	    ctlite_table_tenant_del(); its @id is set here
+ * @inum: the namespace's net->ns.inum, for operators
+ * @capped: it may hold only the table's share of max (any namespace but
+ *	    the initial one)
+ *
+ * Sleeps.  Return: 0, or -ENOMEM.
+ */
+int ctlite_table_tenant_add(struct ctlite_table *table,
+			    struct ctlite_tenant *tenant, u32 inum, bool capped)
+{
+	atomic_set(&tenant->count, 0);
+	tenant->inum = inum;
+	tenant->capped = capped;
+	/* ids from 1: 0 means "all namespaces" to the table's walks */
+	return xa_alloc(&table->tenants, &tenant->id, tenant, xa_limit_31b,
+			GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_add);
+
+/**
+ * ctlite_table_tenant_del() - delete a namespace's entries and its share
+ * @table: the table
+ * @tenant: the namespace's share, from ctlite_table_tenant_add()
+ *
+ * Call once no packet of the namespace can reach the table any more (its
+ * hooks are gone).  Its id may then be given to a new namespace: no entry
+ * carries it, and a lookup that started before the flush cannot be in the
+ * new namespace.  Sleeps.
+ *
+ * Return: how many entries were deleted.
+ */
+unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
+				     struct ctlite_tenant *tenant)
+{
+	unsigned int freed = table_walk(table, tenant->id, true);
+
+	WARN_ON_ONCE(atomic_read(&tenant->count));
+	xa_erase(&table->tenants, tenant->id);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_del);
 
 static void buckets_free(struct ctlite_buckets *b)
 {
@@ -1587,6 +1736,8 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	table->grow_after = jiffies;
 	table->max = max;
 	atomic_set(&table->count, 0);
+	table->share = CTLITE_NETNS_SHARE;
+	xa_init_flags(&table->tenants, XA_FLAGS_ALLOC1);
 	get_random_bytes(&table->key, sizeof(table->key));
 	return table;
 
@@ -1618,6 +1769,9 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	free_worker(&table->free_work);
 	free_percpu(table->dead);
 	buckets_free(rcu_dereference_protected(table->b, true));
+	/* every namespace left first (KUnit's tenants too) */
+	WARN_ON_ONCE(!xa_empty(&table->tenants));
+	xa_destroy(&table->tenants);
 	mutex_destroy(&table->resize_lock);
 	kvfree(table);
 	return freed;

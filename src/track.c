@@ -8,7 +8,7 @@
  *
  * TCP follows nf_conntrack: no segment moves a state, a window or a
  * deadline unless its sequence and acknowledgment numbers are plausible
- * (tcp_in_window(), nf_conntrack's, on the 12 bytes of struct
+ * (tcp_in_window(), nf_conntrack's, on the 24 bytes of struct
  * ctlite_tcp_win); an RST ends a flow only at the exact next sequence
  * number (RFC 5961 section 3.2).  So an off-path host that knows a flow's
  * addresses and ports must guess its sequence numbers.
@@ -103,6 +103,20 @@ u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_adaptive_scale);
 
+/*
+ * Timeout @i of a namespace, in seconds: its own, but never above the
+ * host's, which the host may have lowered since
+ */
+static unsigned int conf_timeout(const struct ctlite_conf *conf,
+				 enum ctlite_timeout i)
+{
+	unsigned int secs = READ_ONCE(conf->timeout[i]);
+
+	if (conf->host)
+		secs = min(secs, READ_ONCE(conf->host->timeout[i]));
+	return secs;
+}
+
 /* Jiffies an entry of @proto in @state with @flags lives without traffic */
 static u32 entry_timeout(const struct ctlite_table *table,
 			 const struct ctlite_conf *conf, u8 proto, u8 state,
@@ -112,23 +126,23 @@ static u32 entry_timeout(const struct ctlite_table *table,
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		secs = READ_ONCE(conf->timeout[CTLITE_TO_TCP_SYN_SENT + state - 1]);
+		secs = conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
 		/* a flow never answered lives no longer than a lone SYN */
 		if (!(flags & CTLITE_F_REPLIED))
-			secs = min(secs, READ_ONCE(conf->timeout[CTLITE_TO_TCP_SYN_SENT]));
+			secs = min(secs, conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT));
 		break;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 		/* one question and its answer are not a stream yet */
-		secs = READ_ONCE(conf->timeout[flags & CTLITE_F_ASSURED ?
-					       CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP]);
+		secs = conf_timeout(conf, flags & CTLITE_F_ASSURED ?
+				    CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		secs = READ_ONCE(conf->timeout[CTLITE_TO_ICMP]);
+		secs = conf_timeout(conf, CTLITE_TO_ICMP);
 		break;
 	default:
-		secs = READ_ONCE(conf->timeout[CTLITE_TO_GENERIC]);
+		secs = conf_timeout(conf, CTLITE_TO_GENERIC);
 		break;
 	}
 	return ctlite_adaptive_scale(secs * HZ, atomic_read(&table->count),
@@ -617,17 +631,22 @@ static bool tcp_new(struct ctlite_insert *ins, const struct ctlite_pkt *pkt)
 }
 
 /*
- * A full table and a new flow: free a slot by early drop, unless it is
- * off, or max was lowered below count (then nothing new is admitted until
- * entries go by themselves).  On success the slot is the caller's.
+ * A full table (or a namespace at its limit) and a new flow: free a slot
+ * by early drop among the namespace's own entries, unless it is off, or
+ * max or the namespace's limit was lowered below its count (then nothing
+ * new is admitted until entries go by themselves).  On success the slot
+ * is the caller's.
  */
 static bool make_room(struct ctlite_table *table, struct ctlite_net *cn,
 		      u32 hash, u32 now, unsigned int *searched)
 {
 	if (!READ_ONCE(cn->conf.early_drop) ||
-	    atomic_read(&table->count) > READ_ONCE(table->max))
+	    atomic_read(&table->count) > READ_ONCE(table->max) ||
+	    atomic_read(&cn->tenant.count) >
+	    ctlite_table_tenant_limit(table, &cn->tenant))
 		return false;
-	switch (ctlite_table_evict(table, hash, now, searched)) {
+	switch (ctlite_table_evict(table, hash, ctlite_net_id(cn), now,
+				   searched)) {
 	case CTLITE_EVICT_EXPIRED:
 		ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
 		return true;
@@ -716,7 +735,12 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 			continue;
 		}
 		ctlite_stat_add(cn, CTLITE_STAT_DROP, 1);
-		if (net_ratelimit()) {
+		if (PTR_ERR(e) == -EDQUOT) {
+			if (net_ratelimit())
+				pr_warn("netns %u full (%u entries, its limit), dropping packet\n",
+					cn->tenant.inum,
+					ctlite_table_tenant_limit(table, &cn->tenant));
+		} else if (net_ratelimit()) {
 			pr_warn("table full, dropping packet\n");
 			log_top_sources(table, hash);
 		}

@@ -86,6 +86,8 @@ enum ctlite_timeout {
  * @rst_evict: an in-window TCP RST deletes its entry at once
  * @adaptive_start: percent of max where timeouts start shrinking (0: off)
  * @adaptive_end: percent of max where they reach zero (0: off)
+ * @host: the initial namespace's, whose timeouts bound these (NULL there):
+ *	  a container's root may shorten its lifetimes, never lengthen them
  *
  * Written by sysctl, read with READ_ONCE() by the packet path.
  */
@@ -95,6 +97,7 @@ struct ctlite_conf {
 	unsigned int rst_evict;
 	unsigned int adaptive_start;
 	unsigned int adaptive_end;
+	const struct ctlite_conf *host;
 };
 
 /**
@@ -102,11 +105,13 @@ struct ctlite_conf {
  * @stats: per-CPU counters
  * @conf: timeouts and switches
  * @sysctl: the net.ctlite sysctl table registration
+ * @tenant: its share of the table: its entries' count, limit and id
  */
 struct ctlite_net {
 	struct ctlite_stats __percpu *stats;
 	struct ctlite_conf conf;
 	struct ctl_table_header *sysctl;
+	struct ctlite_tenant tenant;
 };
 
 /**
@@ -133,9 +138,10 @@ struct ctlite_pkt {
 struct ctlite_net *ctlite_pernet(const struct net *net);
 int ctlite_resize_live(unsigned int size);
 
-static inline u32 ctlite_net_id(const struct net *net)
+/* The namespace's id in keys: its tenant's, not its inode number */
+static inline u32 ctlite_net_id(const struct ctlite_net *cn)
 {
-	return net->ns.inum;
+	return cn->tenant.id;
 }
 
 static inline void ctlite_stat_add(struct ctlite_net *cn, enum ctlite_stat s,

@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 /*
  * A flow's identity in canonical (direction-free) order: endpoint 0 is the
@@ -27,7 +28,7 @@
  * must be zero: build keys with ctlite_key_init().
  */
 struct ctlite_key {
-	u32 net_id;			/* net->ns.inum */
+	u32 net_id;			/* the netns's struct ctlite_tenant @id */
 	u8 family;			/* AF_INET or AF_INET6 */
 	u8 proto;			/* IPPROTO_* */
 	u16 zero;
@@ -50,7 +51,8 @@ struct ctlite_key {
  * Valid for endpoint i once CTLITE_F_SEQ(i) is set.  nf_conntrack's
  * tcp_in_window() keeps the same per direction, plus the largest window
  * each side advertised (td_maxwin), which ctlite reads off these as the
- * window granted now, @maxend[i] - @acked[i]: 12 bytes instead of 32.
+ * window granted now, @maxend[i] - @acked[i]: 24 bytes for both sides,
+ * where nf_conntrack's struct ip_ct_tcp takes 60.
  */
 struct ctlite_tcp_win {
 	u32 end[2];
@@ -163,6 +165,25 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
 /* Bucket locks, striped: a power of two, bucket i uses lock i % this */
 #define CTLITE_LOCKS		1024
 
+/* Default percent of max that any one namespace but the initial may hold */
+#define CTLITE_NETNS_SHARE	50
+
+/**
+ * struct ctlite_tenant - one network namespace's share of the table
+ * @count: its entries now hashed
+ * @id: its number in keys (struct ctlite_key's @net_id), given by
+ *	ctlite_table_tenant_add(): small, never 0, reused once it is gone
+ * @inum: its net->ns.inum, the number `lsns` and /proc/PID/ns/net show
+ * @capped: it may hold only @share percent of max (struct ctlite_table);
+ *	    the initial namespace is bounded by max alone
+ */
+struct ctlite_tenant {
+	atomic_t count;
+	u32 id;
+	u32 inum;
+	bool capped;
+};
+
 /**
  * struct ctlite_buckets - one generation of the bucket array
  * @size: number of buckets
@@ -189,6 +210,9 @@ struct ctlite_buckets {
  *     or with @resize_lock held
  * @max: most entries; written by sysctl, read with READ_ONCE()
  * @count: entries now hashed, all netns together
+ * @share: percent of @max any capped tenant may hold; written by sysctl
+ * @tenants: the namespaces' shares by @id (struct ctlite_tenant); entries
+ *	     of an id not in it (KUnit's) count against @max only
  * @key: siphash key, random per table (a resize keeps it)
  * @fill_warned: bit i set once the fill warning of level i was logged, until
  *		 count falls back below that level's re-arm point
@@ -213,6 +237,8 @@ struct ctlite_table {
 	struct ctlite_buckets __rcu *b;
 	unsigned int max;
 	atomic_t count;
+	unsigned int share;
+	struct xarray tenants;
 	siphash_key_t key;
 	unsigned long fill_warned;
 	bool locks_all;
@@ -377,13 +403,20 @@ void ctlite_table_unlink(struct ctlite_table *table,
 void ctlite_table_assured(struct ctlite_table *table,
 			  const struct ctlite_locked *l);
 enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
-				     u32 now, unsigned int *searched);
+				     u32 net_id, u32 now,
+				     unsigned int *searched);
 void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run);
 unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 				      struct ctlite_source *top,
 				      unsigned int *sampled,
 				      unsigned int *sources);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
+int ctlite_table_tenant_add(struct ctlite_table *table,
+			    struct ctlite_tenant *tenant, u32 inum, bool capped);
+unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
+				     struct ctlite_tenant *tenant);
+unsigned int ctlite_table_tenant_limit(const struct ctlite_table *table,
+				       const struct ctlite_tenant *tenant);
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id);
 void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 		       struct ctlite_locked *l);

@@ -346,6 +346,17 @@ profile() {
 
 # The large table, one tracker: 2/7 at the large sizes, then 5 (memory over
 # the fill from empty to the largest) and 4 (new flows into it)
+# listing N_IPS: the time of a full read of /proc/net/ctlite, which
+# resumes where each read stopped (a dump linear in the entries)
+listing() {
+	local t0 t1 lines
+	t0=$(date +%s%N)
+	lines=$(ns bdut cat /proc/net/ctlite | wc -l)
+	t1=$(date +%s%N)
+	figure listing ctlite "$lines" 1 $(( (t1 - t0) / 1000000 )) ms
+	say "listing: $lines entries of ctlite in $(( (t1 - t0) / 1000000 )) ms"
+}
+
 large_table() {
 	local tr=$1 n r count0 count1 mem0 mem1 slab0 used0 slab1 used1 d last=0
 	topology_up "$tr" $UDP_TIMEOUT || { bad "$tr: set-up"; return; }
@@ -353,6 +364,7 @@ large_table() {
 	mem0=$(meminfo)
 	for n in $LARGE_IPS; do
 		fill "$n" "$tr" || return
+		[ "$tr" != ctlite ] || listing "$n"
 		for r in $(seq 1 $REPS); do
 			lookups "$n" "$tr" "$r" || return
 		done

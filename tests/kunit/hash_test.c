@@ -580,11 +580,12 @@ static void early_drop_finds_victims_after_a_resize(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ctlite_table_check(t), 0U);
 	rcu_read_lock();
 	for (i = 0; i < 50; i++)
-		if (ctlite_table_evict(t, get_random_u32(), 0, &searched) !=
-		    CTLITE_EVICT_UNASSURED)
+		if (ctlite_table_evict(t, get_random_u32(), NET_A, 0,
+				       &searched) != CTLITE_EVICT_UNASSURED)
 			break;
 	/* and then there is none left to take */
-	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, get_random_u32(), 0, &searched),
+	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, get_random_u32(), NET_A, 0,
+						 &searched),
 			CTLITE_EVICT_NONE);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, i, 50U);

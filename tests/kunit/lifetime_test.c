@@ -21,16 +21,22 @@
 
 #include "threads.h"
 
-#define NET		2001
 #define CLIENT		0x0a000002	/* 10.0.0.2:40000, opens the flows */
 #define SERVER		0x0a000001	/* 10.0.0.1:80 */
 #define SERVER_PORT	80
 #define T0		(0U - 1000U * HZ)	/* 1000 s before the wrap */
 #define SECS(s)		((u32)(s) * HZ)
 
+/*
+ * A table, the namespace the tests send in (@cn, the initial namespace's
+ * kind) and, when a test adds it, a container's (@guest); @ns is the one
+ * packets go to now
+ */
 struct fixture {
 	struct ctlite_table *t;
 	struct ctlite_net cn;
+	struct ctlite_net guest;
+	struct ctlite_net *ns;
 	u32 now;
 };
 
@@ -44,6 +50,7 @@ static int lifetime_init(struct kunit *test)
 	if (!f->cn.stats)
 		return -ENOMEM;
 	ctlite_conf_init(&f->cn.conf);
+	f->ns = &f->cn;
 	f->now = T0;
 	test->priv = f;
 	return 0;
@@ -53,8 +60,14 @@ static void lifetime_exit(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 
-	if (f->t)
+	if (f->t) {
+		if (f->guest.tenant.id)
+			ctlite_table_tenant_del(f->t, &f->guest.tenant);
+		if (f->cn.tenant.id)
+			ctlite_table_tenant_del(f->t, &f->cn.tenant);
 		ctlite_table_destroy(f->t);
+	}
+	free_percpu(f->guest.stats);
 	free_percpu(f->cn.stats);
 }
 
@@ -65,27 +78,35 @@ static struct fixture *fixture(struct kunit *test, unsigned int buckets,
 
 	f->t = ctlite_table_create(buckets, max);
 	KUNIT_ASSERT_NOT_NULL(test, f->t);
+	/* the initial namespace's kind: bounded by max alone */
+	KUNIT_ASSERT_EQ(test, ctlite_table_tenant_add(f->t, &f->cn.tenant, 4026531840U,
+						      false), 0);
 	return f;
 }
 
-static u32 stat(struct fixture *f, enum ctlite_stat s)
+static u32 ns_stat(struct ctlite_net *cn, enum ctlite_stat s)
 {
 	u32 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(f->cn.stats, cpu)->count[s];
+		sum += per_cpu_ptr(cn->stats, cpu)->count[s];
 	return sum;
 }
 
+static u32 stat(struct fixture *f, enum ctlite_stat s)
+{
+	return ns_stat(&f->cn, s);
+}
+
 /* The key of flow @i (client port 40000 + i) of @proto, as sent by one side */
-static bool flow_key(struct ctlite_key *k, u8 proto, unsigned int i,
+static bool flow_key(struct ctlite_key *k, u32 net, u8 proto, unsigned int i,
 		     bool from_client)
 {
 	u32 c = CLIENT + (i >> 16);
 	u16 cport = 40000 + (i & 0xffff);
 
-	ctlite_key_init(k, NET, AF_INET, proto);
+	ctlite_key_init(k, net, AF_INET, proto);
 	k->addr.ip[0] = htonl(from_client ? c : SERVER);
 	k->addr.ip[1] = htonl(from_client ? SERVER : c);
 	k->port[0] = htons(from_client ? cport : SERVER_PORT);
@@ -100,9 +121,9 @@ static unsigned int send_pkt(struct fixture *f, u8 proto, unsigned int i,
 	struct ctlite_key k;
 	unsigned int verdict;
 
-	pkt->src_is_1 = flow_key(&k, proto, i, from_client);
+	pkt->src_is_1 = flow_key(&k, ctlite_net_id(f->ns), proto, i, from_client);
 	rcu_read_lock();
-	verdict = ctlite_track(f->t, &f->cn, &k, pkt, f->now);
+	verdict = ctlite_track(f->t, f->ns, &k, pkt, f->now);
 	rcu_read_unlock();
 	return verdict;
 }
@@ -154,7 +175,7 @@ static struct ctlite_entry *entry(struct fixture *f, u8 proto, unsigned int i)
 	struct ctlite_entry *e;
 	struct ctlite_key k;
 
-	flow_key(&k, proto, i, true);
+	flow_key(&k, ctlite_net_id(f->ns), proto, i, true);
 	rcu_read_lock();
 	e = ctlite_table_lookup(f->t, &k, ctlite_table_hash(f->t, &k), &searched);
 	rcu_read_unlock();
@@ -815,7 +836,7 @@ static unsigned int bucket_of(struct fixture *f, unsigned int i)
 {
 	struct ctlite_key k;
 
-	flow_key(&k, IPPROTO_UDP, i, true);
+	flow_key(&k, ctlite_net_id(f->ns), IPPROTO_UDP, i, true);
 	return ctlite_table_bucket(f->t, ctlite_table_hash(f->t, &k));
 }
 
@@ -1177,7 +1198,7 @@ static void insert_udp_flows(struct fixture *f, unsigned int first,
 
 	rcu_read_lock();
 	for (i = first; i < first + n; i++) {
-		flow_key(&k, IPPROTO_UDP, i, true);
+		flow_key(&k, ctlite_net_id(f->ns), IPPROTO_UDP, i, true);
 		ctlite_table_insert(f->t, &k, ctlite_table_hash(f->t, &k), ins);
 	}
 	rcu_read_unlock();
@@ -1230,6 +1251,138 @@ static void gc_frees_100k_expired_entries(struct kunit *test)
 		   div_u64(longest, NSEC_PER_USEC));
 }
 
+/* Give the fixture a container: a namespace capped at the table's share */
+static void add_guest(struct kunit *test, struct fixture *f)
+{
+	f->guest.stats = alloc_percpu(struct ctlite_stats);
+	/* a __percpu pointer: sparse forbids comparing it with NULL */
+	KUNIT_ASSERT_FALSE(test, !f->guest.stats);
+	ctlite_conf_init(&f->guest.conf);
+	f->guest.conf.host = &f->cn.conf;
+	KUNIT_ASSERT_EQ(test, ctlite_table_tenant_add(f->t, &f->guest.tenant,
+						      4026532000U, true), 0);
+	KUNIT_ASSERT_NE(test, f->guest.tenant.id, f->cn.tenant.id);
+}
+
+/* Entries of namespace @cn: its own count, which a walk must confirm */
+static unsigned int ns_count(struct kunit *test, struct fixture *f,
+			     struct ctlite_net *cn)
+{
+	unsigned int n = atomic_read(&cn->tenant.count);
+
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(f->t, ctlite_net_id(cn)), n);
+	return n;
+}
+
+static void a_container_holds_only_its_share(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	unsigned int i;
+
+	add_guest(test, f);
+	KUNIT_EXPECT_EQ(test, ctlite_table_tenant_limit(f->t, &f->guest.tenant), 50U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_tenant_limit(f->t, &f->cn.tenant), 100U);
+
+	/* the container fills its half, answered flows it keeps (no early drop) */
+	f->ns = &f->guest;
+	f->guest.conf.early_drop = 0;
+	for (i = 0; i < 50; i++)
+		KUNIT_ASSERT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, udp(f, 50, true), (unsigned int)NF_DROP);
+	KUNIT_EXPECT_NULL(test, entry(f, IPPROTO_UDP, 50));
+	KUNIT_EXPECT_EQ(test, ns_stat(&f->guest, CTLITE_STAT_DROP), 1U);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 50U);
+
+	/* the host still has the other half, to the last entry */
+	f->ns = &f->cn;
+	for (i = 0; i < 50; i++)
+		KUNIT_ASSERT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->cn), 50U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 100);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_DROP), 0U);
+
+	/* a share written lower admits nothing new and evicts nothing */
+	WRITE_ONCE(f->t->share, 10);
+	f->ns = &f->guest;
+	f->guest.conf.early_drop = 1;
+	KUNIT_EXPECT_EQ(test, udp(f, 60, true), (unsigned int)NF_DROP);
+	KUNIT_EXPECT_EQ(test, ns_stat(&f->guest, CTLITE_STAT_EARLY_DROP), 0U);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 50U);
+
+	/* the container goes: its entries with it, the host's stay */
+	KUNIT_EXPECT_EQ(test, ctlite_table_tenant_del(f->t, &f->guest.tenant), 50U);
+	f->guest.tenant.id = 0;
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 50);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->cn), 50U);
+}
+
+static void early_drop_never_takes_another_namespaces_entry(struct kunit *test)
+{
+	/* one chain: every candidate bucket holds both namespaces' entries */
+	struct fixture *f = fixture(test, 1, 20);
+	unsigned int i;
+
+	add_guest(test, f);
+	fill(test, f, 10, 0);
+	f->ns = &f->guest;
+	for (i = 0; i < 10; i++)
+		KUNIT_ASSERT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	KUNIT_ASSERT_EQ(test, atomic_read(&f->t->count), 20);
+
+	/* a full table: each namespace makes room with its own entries */
+	for (i = 100; i < 110; i++)
+		KUNIT_EXPECT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, ns_stat(&f->guest, CTLITE_STAT_EARLY_DROP), 10U);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 10U);
+	f->ns = &f->cn;
+	for (i = 0; i < 10; i++)
+		KUNIT_EXPECT_NOT_NULL(test, entry(f, IPPROTO_UDP, i));
+
+	/* the host's own entries are all ASSURED: nothing of its may go ... */
+	f->now += SECS(2);
+	for (i = 0; i < 10; i++)
+		udp(f, i, false);
+	KUNIT_EXPECT_EQ(test, udp(f, 200, true), (unsigned int)NF_DROP);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_EARLY_DROP), 0U);
+	/* ... and the container's unassured ones are not the host's to take */
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 10U);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->cn), 10U);
+
+	/* expired entries a walk reaps give back their owners' counts */
+	f->now += SECS(300);
+	f->ns = &f->guest;
+	KUNIT_EXPECT_EQ(test, udp(f, 300, true), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 1U);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->cn), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 1);
+}
+
+static void a_container_cannot_outlive_the_hosts_timeouts(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	struct ctlite_entry *e;
+
+	add_guest(test, f);
+	f->ns = &f->guest;
+	/* raised past the host's (a sysctl write refuses it; say it got in) */
+	f->guest.conf.timeout[CTLITE_TO_UDP] = 3000;
+	udp(f, 1, true);
+	e = entry(f, IPPROTO_UDP, 1);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(30));
+
+	/* lower than the host's: its own */
+	f->guest.conf.timeout[CTLITE_TO_UDP] = 5;
+	udp(f, 1, true);
+	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(5));
+
+	/* the host lowers its own below: that bounds the container at once */
+	f->guest.conf.timeout[CTLITE_TO_UDP] = 30;
+	f->cn.conf.timeout[CTLITE_TO_UDP] = 3;
+	udp(f, 1, true);
+	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(3));
+}
+
 static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(tcp_follows_nf_conntrack_states_and_timeouts),
 	KUNIT_CASE(rst_evicts_entry_at_once),
@@ -1265,6 +1418,9 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(top_sources_name_who_filled_the_table),
 	KUNIT_CASE(adaptive_timeouts_scale_like_pf),
 	KUNIT_CASE(adaptive_timeouts_apply_to_new_entries),
+	KUNIT_CASE(a_container_holds_only_its_share),
+	KUNIT_CASE(early_drop_never_takes_another_namespaces_entry),
+	KUNIT_CASE(a_container_cannot_outlive_the_hosts_timeouts),
 	KUNIT_CASE(gc_frees_100k_expired_entries),
 	{}
 };
