@@ -200,14 +200,26 @@ static void __net_exit ctlite_net_exit(struct net *net)
 	ctlite_hooks_unregister(net);
 	ctlite_sysctl_exit(net);
 	ctlite_proc_exit(net);
-	freed_by_netns_exit += ctlite_table_tenant_del(ctlite_table,
-						       &cn->tenant);
-	free_percpu(cn->stats);
+	ctlite_table_tenant_leave(ctlite_table, &cn->tenant);
+}
+
+/*
+ * After every exiting namespace's exit: one walk of the table frees the
+ * entries of them all (a batch of namespaces, or all of them at unload)
+ */
+static void __net_exit ctlite_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct net *net;
+
+	freed_by_netns_exit += ctlite_table_tenants_flush(ctlite_table);
+	list_for_each_entry(net, net_exit_list, exit_list)
+		free_percpu(ctlite_pernet(net)->stats);
 }
 
 static struct pernet_operations ctlite_net_ops = {
 	.init = ctlite_net_init,
 	.exit = ctlite_net_exit,
+	.exit_batch = ctlite_net_exit_batch,
 	.id = &ctlite_net_gen_id,
 	.size = sizeof(struct ctlite_net),
 };

@@ -8,7 +8,8 @@
  * The entry dump walks the table under the RCU read lock (taken in start,
  * dropped in stop), so it never blocks packets; an entry deleted meanwhile
  * may still be printed once, and a dump that spans a resize may miss or
- * repeat entries, as nf_conntrack's does.
+ * repeat entries, as nf_conntrack's does (while a resize moves entries a
+ * dump walks the old array, then the new one).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,19 +33,37 @@ struct entry_iter {
 	loff_t pos;
 };
 
+/*
+ * Chain @bucket of a dump: the live array's, then, while a resize moves
+ * entries out of it, the new array's (NULL past the end)
+ */
+static struct hlist_nulls_head *dump_chain(struct ctlite_buckets *b,
+					   unsigned int bucket)
+{
+	struct ctlite_buckets *next;
+
+	if (bucket < b->size)
+		return &b->heads[bucket];
+	next = rcu_dereference(b->next);
+	bucket -= b->size;
+	return next && bucket < next->size ? &next->heads[bucket] : NULL;
+}
+
 /* The first entry of this netns at or after @n, moving on through buckets */
 static struct ctlite_entry *iter_from(struct entry_iter *it,
 				      struct ctlite_buckets *b,
 				      struct hlist_nulls_node *n)
 {
+	struct hlist_nulls_head *head;
 	struct ctlite_entry *e;
 
 	for (;;) {
 		while (is_a_nulls(n)) {
-			if (++it->bucket >= b->size)
+			head = dump_chain(b, ++it->bucket);
+			if (!head)
 				return NULL;
 			it->skip = 0;
-			n = rcu_dereference(hlist_nulls_first_rcu(&b->heads[it->bucket]));
+			n = rcu_dereference(hlist_nulls_first_rcu(head));
 		}
 		e = hlist_nulls_entry(n, struct ctlite_entry, node);
 		if (e->net_id == it->net_id)
@@ -75,13 +94,14 @@ static struct ctlite_entry *iter_next(struct entry_iter *it,
 static struct ctlite_entry *iter_again(struct entry_iter *it,
 				       struct ctlite_buckets *b)
 {
+	struct hlist_nulls_head *head = dump_chain(b, it->bucket);
 	unsigned int skip = it->skip;
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
 
-	if (it->bucket >= b->size)
+	if (!head)
 		return NULL;
-	hlist_nulls_for_each_entry_rcu(e, n, &b->heads[it->bucket], node) {
+	hlist_nulls_for_each_entry_rcu(e, n, head, node) {
 		if (e->net_id == it->net_id && !skip--)
 			return e;
 	}
@@ -109,7 +129,7 @@ static void *entry_seq_start(struct seq_file *s, loff_t *pos)
 	it->bucket = 0;
 	it->skip = 0;
 	it->pos = 0;
-	e = iter_from(it, b, rcu_dereference(hlist_nulls_first_rcu(&b->heads[0])));
+	e = iter_from(it, b, rcu_dereference(hlist_nulls_first_rcu(dump_chain(b, 0))));
 	while (e && it->pos < *pos)
 		e = iter_next(it, b, e);
 	return e;
@@ -207,6 +227,7 @@ static const char *const stat_names[CTLITE_STAT_NUM] = {
 	[CTLITE_STAT_EXPIRED] = "expired",
 	[CTLITE_STAT_SEARCHED] = "searched",
 	[CTLITE_STAT_GC_RUNS] = "gc_runs",
+	[CTLITE_STAT_CHAIN_TOO_LONG] = "chaintoolong",
 };
 
 struct stat_iter {

@@ -24,19 +24,23 @@
  * Entries die by deadline: nothing frees them on time but ctlite_table_gc()
  * (a slice of buckets per call), and inserts reap the expired entries of
  * the chain they walk.  When the table is full, ctlite_table_evict() finds
- * a victim through the unassured index, two bitmaps kept beside the
+ * a victim through the unassured index, three bitmaps kept beside the
  * buckets.
  *
- * Resize (ctlite_table_resize()) is nf_conntrack_hash_resize()'s: it
- * builds a new bucket array, then, with every bucket lock taker held off
- * (table->locks_all, as nf_conntrack_all_lock()), moves every entry into
- * it and publishes it.  Bucket lock takers therefore lock through
- * ctlite_table_lock(), which checks, once it holds the lock, that the array
- * it hashed into is still the live one.  Lookups take no lock: one that
- * missed while entries were moving (table->moving) waits and looks again,
- * so no packet of a tracked flow is taken for a new flow because of a
- * resize.  Whole-table walks (GC, flushes) hold table->resize_lock, which
- * keeps the array still under them.
+ * Resize (ctlite_table_resize()) builds a new bucket array, points the
+ * live one's @next at it, and moves the entries a bucket at a time, each
+ * under its old bucket's lock, advancing a frontier (@moved); then it
+ * publishes the new array.  A flow whose old bucket is behind the frontier
+ * lives in the new array, the others where they were, so a resize never
+ * holds more than one bucket still: no new flow waits for more than one
+ * bucket's move, however large the table (nf_conntrack's resize holds
+ * every bucket for the whole move).  Bucket lock takers lock through
+ * ctlite_table_lock(), which checks, once it holds the lock, that the
+ * bucket is still where its flows live.  Lookups take no lock: one that
+ * missed while a bucket moved (table->moving) waits and looks again, so no
+ * packet of a tracked flow is taken for a new flow because of a resize.
+ * Whole-table walks (GC, flushes) hold table->resize_lock, which a resize
+ * holds throughout, so they never see one half done.
  *
  * A table whose size was not chosen by hand also grows on its own
  * (ctlite_table_grow(), from a work item the insert path queues once the
@@ -44,8 +48,8 @@
  * many buckets as entries.  It never shrinks, as nf_conntrack's never does.
  *
  * Lock order: kernel_param_lock (a hashsize write) before
- * table->resize_lock, before table->all_lock, before a bucket lock.  No
- * path holds two bucket locks.
+ * table->resize_lock, before a bucket lock.  Only a resize holds two
+ * bucket locks (the old bucket's, then the new one's).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -413,57 +417,53 @@ static spinlock_t *bucket_lock(struct ctlite_table *table, unsigned int bucket)
 }
 
 /*
- * Take a bucket lock (BHs off), or wait for a resize that is moving
- * entries and then take it: nf_conntrack_lock().  With the lock held and
- * table->locks_all seen false, no resize can move entries until it is
- * released.
+ * Whether bucket @bucket of @b is where its flows live now: @b is the live
+ * array or the one a resize fills, and a resize has not emptied the
+ * bucket.  Stable while the bucket's lock is held: the frontier passes a
+ * bucket only under its lock, and the live array changes only once every
+ * bucket of it is passed.
  */
-static void lock_bh(struct ctlite_table *table, spinlock_t *lock)
-	__acquires(lock)
+static bool bucket_live(struct ctlite_table *table, struct ctlite_buckets *b,
+			unsigned int bucket)
 {
-	spin_lock_bh(lock);
-	/* pairs with the release in all_unlock() */
-	if (likely(!smp_load_acquire(&table->locks_all)))
-		return;
-	spin_unlock(lock);
-	spin_lock(&table->all_lock);
-	spin_lock(lock);
-	spin_unlock(&table->all_lock);
+	struct ctlite_buckets *cur = rcu_dereference_check(table->b,
+				lockdep_is_held(&table->resize_lock));
+
+	if (b != cur && b != rcu_access_pointer(cur->next))
+		return false;
+	/* under the bucket's lock, which the frontier passes under: stable */
+	return !rcu_access_pointer(b->next) || bucket >= READ_ONCE(b->moved);
 }
 
 /*
- * Hold off every bucket lock taker: new ones queue on all_lock, and each
- * lock is taken once to wait for its current holder (nf_conntrack's
- * nf_conntrack_all_lock()).  Call with BHs off.
+ * The array and bucket where the flows of @hash live now: the live
+ * array's bucket, or, once a resize has moved that bucket, the new
+ * array's.  Call with RCU read lock (or table->resize_lock).
  */
-static void all_lock(struct ctlite_table *table)
-	__acquires(&table->all_lock)
+static struct ctlite_buckets *home(struct ctlite_table *table, u32 hash,
+				   unsigned int *bucket)
 {
-	unsigned int i;
+	struct ctlite_buckets *b = rcu_dereference_check(table->b,
+				lockdep_is_held(&table->resize_lock));
+	struct ctlite_buckets *next = rcu_dereference_check(b->next,
+				lockdep_is_held(&table->resize_lock));
+	unsigned int i = reciprocal_scale(hash, b->size);
 
-	spin_lock(&table->all_lock);
-	WRITE_ONCE(table->locks_all, true);
-	for (i = 0; i < CTLITE_LOCKS; i++) {
-		spin_lock(&table->locks[i]);
-		/* the release makes locks_all visible to the lock's next taker */
-		spin_unlock(&table->locks[i]);
+	/* acquire: the moved entries are in @next's chains before this */
+	if (next && i < smp_load_acquire(&b->moved)) {
+		b = next;
+		i = reciprocal_scale(hash, next->size);
 	}
-}
-
-static void all_unlock(struct ctlite_table *table)
-	__releases(&table->all_lock)
-{
-	/* everything moved before a lock taker sees false: pairs with lock_bh() */
-	smp_store_release(&table->locks_all, false);
-	spin_unlock(&table->all_lock);
+	*bucket = i;
+	return b;
 }
 
 /*
  * Lock bucket @bucket of @b into @l.  The lock is held on return either
- * way; the answer says whether @b is still the live array (a resize may
- * have finished between the caller's read of table->b and the lock).
- * Under RCU the old array is not freed, so no reuse of its address can
- * fool the comparison.
+ * way; the answer says whether the bucket is still where its flows live
+ * (a resize may have moved it between the caller's pick and the lock).
+ * Under RCU an array is not freed, so no reuse of its address can fool the
+ * comparison.
  */
 static bool lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
 		    unsigned int bucket, struct ctlite_locked *l)
@@ -472,8 +472,8 @@ static bool lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
 	l->b = b;
 	l->bucket = bucket;
 	l->lock = bucket_lock(table, bucket);
-	lock_bh(table, l->lock);
-	return rcu_access_pointer(table->b) == b;
+	spin_lock_bh(l->lock);
+	return bucket_live(table, b, bucket);
 }
 
 /**
@@ -483,19 +483,20 @@ static bool lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
  * @l: filled with the bucket, its array and its lock
  *
  * The lock guards the chain and the state of its entries; BHs are off
- * while it is held.  The array in @l stays live until
- * ctlite_table_unlock(): a resize waits for the lock.  Call with RCU read
- * lock.
+ * while it is held.  The bucket in @l stays where the flow lives until
+ * ctlite_table_unlock(): a resize moving it waits for the lock.  Call with
+ * RCU read lock.
  */
 void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 		       struct ctlite_locked *l)
 	__acquires(l->lock)
 {
 	struct ctlite_buckets *b;
+	unsigned int bucket;
 
 	for (;;) {
-		b = rcu_dereference(table->b);
-		if (likely(lock_in(table, b, reciprocal_scale(hash, b->size), l)))
+		b = home(table, hash, &bucket);
+		if (likely(lock_in(table, b, bucket, l)))
 			return;
 		spin_unlock_bh(l->lock);
 	}
@@ -545,8 +546,8 @@ restart:
  * @searched: incremented by the number of entries compared
  *
  * Takes no lock.  A hit is returned at once, even while a resize moves
- * entries; a miss while one was moving entries waits for it to finish and
- * looks again, so a tracked flow is always found.
+ * entries; a miss while one was moving a bucket waits for that bucket to
+ * be done and looks again, so a tracked flow is always found.
  *
  * Call with RCU read lock; the entry stays valid (not freed) until it is
  * dropped, though it may be deleted from the table meanwhile.
@@ -557,18 +558,18 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 unsigned int *searched)
 {
-	unsigned int seq = raw_read_seqcount(&table->moving);
+	unsigned int seq = raw_read_seqcount(&table->moving), bucket;
 	struct ctlite_buckets *b;
 	struct ctlite_entry *e;
 
 	for (;;) {
-		b = rcu_dereference(table->b);
-		e = chain_find(b, reciprocal_scale(hash, b->size), key, searched);
+		b = home(table, hash, &bucket);
+		e = chain_find(b, bucket, key, searched);
 		if (e)
 			return e;
 		if (!(seq & 1) && !read_seqcount_retry(&table->moving, seq))
 			return NULL;
-		/* entries moved under us: wait until they are all in place */
+		/* a bucket moved under us: wait until its entries are in place */
 		seq = read_seqcount_begin(&table->moving);
 	}
 }
@@ -576,81 +577,109 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
 
 /*
  * Early drop's index of buckets that hold an entry that is not ASSURED.
- * Exact under each bucket's lock: only an insert makes an unassured entry,
- * and sets the bit; unlink_entry() and ctlite_table_assured() clear it when
- * the bucket's last unassured entry goes or gets assured.  Lockless readers
- * may see a bit a moment late, so a candidate is checked under its lock.
- * The summary bit of a word is set after the word's bit and re-set by a
- * clearer that finds the word non-zero again: with a full barrier on both
- * sides one of the two always sees the other's store.
+ * Level 0 is exact under each bucket's lock: only an insert makes an
+ * unassured entry, and sets the bit; unlink_entry() and
+ * ctlite_table_assured() clear it when the bucket's last unassured entry
+ * goes or gets assured.  Lockless readers may see a bit a moment late, so a
+ * candidate is checked under its lock.  A bit of the level above is set
+ * after the word's bit and re-set by a clearer that finds the word non-zero
+ * again: with a full barrier on both sides one of the two always sees the
+ * other's store.  Different buckets of a word are under different locks,
+ * hence atomic bit operations.
  */
 static void mark_unassured(const struct ctlite_locked *l)
 {
-	unsigned long *unassured = l->b->unassured;
-	unsigned int word = l->bucket / BITS_PER_LONG;
+	unsigned int bit = l->bucket, level;
 
 	lockdep_assert_held(l->lock);
-	if (!test_bit(l->bucket, unassured)) {
-		set_bit(l->bucket, unassured);
-		/* the bit before the summary test: pairs with clear_unassured() */
-		smp_mb__after_atomic();
+	for (level = 0; level < CTLITE_INDEX_LEVELS; level++) {
+		if (!test_bit(bit, l->b->unassured[level])) {
+			set_bit(bit, l->b->unassured[level]);
+			/* the bit before the next level's test: pairs with clear */
+			smp_mb__after_atomic();
+		}
+		bit /= BITS_PER_LONG;
 	}
-	if (!test_bit(word, l->b->unassured_any))
-		set_bit(word, l->b->unassured_any);
 }
 
 /* Call after a walk under the lock found no unassured entry left */
 static void clear_unassured(const struct ctlite_locked *l)
 {
-	unsigned long *unassured = l->b->unassured;
-	unsigned int word = l->bucket / BITS_PER_LONG;
+	unsigned int bit = l->bucket, level;
+	unsigned long *map;
 
 	lockdep_assert_held(l->lock);
-	if (!test_bit(l->bucket, unassured))
+	if (!test_bit(bit, l->b->unassured[0]))
 		return;
-	clear_bit(l->bucket, unassured);
-	if (READ_ONCE(unassured[word]))
-		return;
-	clear_bit(word, l->b->unassured_any);
-	/* the summary clear before the word re-read: pairs with mark_unassured() */
-	smp_mb__after_atomic();
-	if (READ_ONCE(unassured[word]))
-		set_bit(word, l->b->unassured_any);
+	clear_bit(bit, l->b->unassured[0]);
+	for (level = 0; level + 1 < CTLITE_INDEX_LEVELS; level++) {
+		map = l->b->unassured[level];
+		bit /= BITS_PER_LONG;
+		/* the word still has a bit: the level above stays set */
+		if (READ_ONCE(map[bit]))
+			return;
+		clear_bit(bit, l->b->unassured[level + 1]);
+		/* the clear before the word's re-read: pairs with mark */
+		smp_mb__after_atomic();
+		if (READ_ONCE(map[bit])) {
+			set_bit(bit, l->b->unassured[level + 1]);
+			return;
+		}
+	}
+}
+
+/* Bits in level @level of the index of @b */
+static unsigned int index_bits(const struct ctlite_buckets *b,
+			       unsigned int level)
+{
+	unsigned int n = b->size;
+
+	while (level--)
+		n = BITS_TO_LONGS(n);
+	return n;
 }
 
 /*
  * The first bucket at or after @from, wrapping, whose unassured bit is set;
- * table->size if none was found before @budget summary words were read.
- * Lockless: the answer is a candidate, checked under its lock.
+ * @b->size if none was found before @budget index words were read.  Looks
+ * in the rest of a word, then one level up for the next non-empty word,
+ * and down again; a stale bit above (its word emptied since) only costs a
+ * read.  Lockless: the answer is a candidate, checked under its lock.
  */
 static unsigned int next_unassured(const struct ctlite_buckets *b,
 				   unsigned int from, unsigned int *budget)
 {
-	unsigned int words = BITS_TO_LONGS(b->size);
-	unsigned int word = from / BITS_PER_LONG, sword;
-	unsigned long bits, summary;
+	unsigned int level = 0, pos = from, wraps = 0, i;
+	unsigned long bits;
 
-	bits = READ_ONCE(b->unassured[word]) & BITMAP_FIRST_WORD_MASK(from);
-	while (!bits) {
-		if (++word >= words)
-			word = 0;
-		if (!*budget)
-			return b->size;
-		(*budget)--;
-		sword = word / BITS_PER_LONG;
-		summary = READ_ONCE(b->unassured_any[sword]) &
-			  BITMAP_FIRST_WORD_MASK(word);
-		if (!summary) {
-			/* on to the next summary word */
-			word = (sword + 1) * BITS_PER_LONG - 1;
-			continue;
+	while (*budget) {
+		if (pos >= index_bits(b, level)) {
+			/* past the end: start again from the top's first word */
+			if (wraps++)
+				break;
+			level = CTLITE_INDEX_LEVELS - 1;
+			pos = 0;
 		}
-		word = sword * BITS_PER_LONG + __ffs(summary);
-		if (word >= words)
-			word = words - 1;	/* never set; wraps next turn */
-		bits = READ_ONCE(b->unassured[word]);
+		(*budget)--;
+		bits = READ_ONCE(b->unassured[level][pos / BITS_PER_LONG]) &
+		       BITMAP_FIRST_WORD_MASK(pos);
+		if (bits) {
+			i = round_down(pos, BITS_PER_LONG) + __ffs(bits);
+			if (!level)
+				return i;
+			/* down: word i of the level below, from its first bit */
+			level--;
+			pos = i * BITS_PER_LONG;
+		} else if (level + 1 < CTLITE_INDEX_LEVELS) {
+			/* up: the next word of this level is a bit up there */
+			pos = pos / BITS_PER_LONG + 1;
+			level++;
+		} else {
+			/* the top: its next word */
+			pos = round_down(pos, BITS_PER_LONG) + BITS_PER_LONG;
+		}
 	}
-	return word * BITS_PER_LONG + __ffs(bits);
+	return b->size;
 }
 
 /* Whether a locked bucket still holds an entry that is not ASSURED */
@@ -891,17 +920,19 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
 
 /*
  * Walk a chain under its lock for @key, unlinking expired entries met on
- * the way (lookups reap what they meet)
+ * the way (lookups reap what they meet); *@len is the live entries walked
  */
 static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 					    const struct ctlite_locked *l,
 					    const struct ctlite_key *key,
-					    struct ctlite_insert *ins)
+					    struct ctlite_insert *ins,
+					    unsigned int *len)
 {
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
 
 	lockdep_assert_held(l->lock);
+	*len = 0;
 	hlist_nulls_for_each_entry_safe(e, n, &l->b->heads[l->bucket], node) {
 		ins->searched++;
 		if (ctlite_entry_expired(e, ins->now)) {
@@ -911,6 +942,7 @@ static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 		}
 		if (entry_matches(e, key))
 			return e;
+		(*len)++;
 	}
 	return NULL;
 }
@@ -956,13 +988,14 @@ static void maybe_grow(struct ctlite_table *table,
  *
  * Return: the entry; ERR_PTR(-ENOSPC) when the table holds max entries;
  * ERR_PTR(-EDQUOT) when the key's namespace holds its limit;
+ * ERR_PTR(-EMLINK) when the flow's chain holds CTLITE_CHAIN_MAX entries;
  * ERR_PTR(-ENOMEM) when no entry could be allocated.
  */
 struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 struct ctlite_insert *ins)
 {
-	unsigned int addr_len = key_addr_len(key);
+	unsigned int addr_len = key_addr_len(key), len;
 	struct ctlite_entry *e, *found;
 	struct ctlite_locked l;
 	int err;
@@ -972,7 +1005,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	err = ins->have_slot ? 0 : slot_unlikely(table, key->net_id);
 	if (err) {
 		ctlite_table_lock(table, hash, &l);
-		found = chain_find_reap(table, &l, key, ins);
+		found = chain_find_reap(table, &l, key, ins, &len);
 		ctlite_table_unlock(&l);
 		if (found || !ins->reaped)
 			return found ?: ERR_PTR(err);
@@ -998,9 +1031,12 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	memcpy(&e->addr, &key->addr, 2 * addr_len);
 
 	ctlite_table_lock(table, hash, &l);
-	found = chain_find_reap(table, &l, key, ins);
+	found = chain_find_reap(table, &l, key, ins, &len);
 	if (!found) {
-		err = ins->have_slot ? 0 : take_slot(table, key->net_id);
+		if (len >= CTLITE_CHAIN_MAX)
+			err = -EMLINK;
+		else
+			err = ins->have_slot ? 0 : take_slot(table, key->net_id);
 		if (!err) {
 			ins->have_slot = false;
 			hlist_nulls_add_head_rcu(&e->node, &l.b->heads[l.bucket]);
@@ -1066,9 +1102,69 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_assured);
 enum {
 	/* early drop: candidate buckets locked and walked per new flow ... */
 	EVICT_BUCKETS = 8,
-	/* ... and summary words read to find them (each covers 4096 buckets) */
-	EVICT_SUMMARY_WORDS = 64,
+	/* ... and index words read to find them (64 top words: 2^24 buckets) */
+	EVICT_INDEX_WORDS = 128,
 };
+
+/* What one early drop has left to spend, across the arrays it searches */
+struct evict_search {
+	u32 hash;
+	u32 net_id;
+	u32 now;
+	unsigned int *searched;
+	unsigned int budget;	/* index words */
+	unsigned int tries;	/* chains walked */
+};
+
+/* Early drop in one bucket array: see ctlite_table_evict() */
+static enum ctlite_evict evict_in(struct ctlite_table *table,
+				  struct ctlite_buckets *b,
+				  struct evict_search *es)
+{
+	unsigned int bucket = reciprocal_scale(es->hash, b->size);
+	struct hlist_nulls_node *n;
+	struct ctlite_entry *e, *victim;
+	enum ctlite_evict what;
+	struct ctlite_locked l;
+
+	for (; es->tries < EVICT_BUCKETS; es->tries++) {
+		bucket = next_unassured(b, bucket, &es->budget);
+		if (bucket >= b->size)
+			break;
+		victim = NULL;
+		what = CTLITE_EVICT_NONE;
+		/* moved by a resize since the pick: its entries are elsewhere */
+		if (unlikely(!lock_in(table, b, bucket, &l)))
+			goto next;
+		hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
+			(*es->searched)++;
+			if (e->net_id != es->net_id) {
+				if (ctlite_entry_expired(e, es->now))
+					unlink_entry(table, &l, e, 0);
+				continue;
+			}
+			if (ctlite_entry_expired(e, es->now)) {
+				victim = e;
+				what = CTLITE_EVICT_EXPIRED;
+				break;
+			}
+			if (!victim && !(e->flags & CTLITE_F_ASSURED)) {
+				victim = e;
+				what = CTLITE_EVICT_UNASSURED;
+			}
+		}
+		/* none: the candidate changed since the lockless pick */
+		if (victim)
+			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT);
+next:
+		spin_unlock_bh(l.lock);
+		if (victim)
+			return what;
+		if (++bucket >= b->size)
+			bucket = 0;
+	}
+	return CTLITE_EVICT_NONE;
+}
 
 /**
  * ctlite_table_evict() - make room for a new flow in a full table
@@ -1086,7 +1182,8 @@ enum {
  * namespaces met on the way are deleted as any walk deletes them.
  * Candidates come from the unassured index, so a victim is found however
  * sparse the table is, in bounded work: at most EVICT_BUCKETS chains
- * walked and EVICT_SUMMARY_WORDS index words read.
+ * walked and EVICT_INDEX_WORDS index words read (in both arrays together
+ * while a resize moves entries from one to the other).
  *
  * The victim's slot in @table->count (and in its namespace's count) is not
  * given back but handed to the caller, for its insert (struct
@@ -1102,54 +1199,19 @@ enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				     u32 net_id, u32 now,
 				     unsigned int *searched)
 {
-	unsigned int budget = EVICT_SUMMARY_WORDS, tries, bucket;
-	struct ctlite_buckets *b = rcu_dereference(table->b);
-	struct hlist_nulls_node *n;
-	struct ctlite_entry *e, *victim;
+	struct evict_search es = {
+		.hash = hash, .net_id = net_id, .now = now,
+		.searched = searched, .budget = EVICT_INDEX_WORDS,
+	};
+	struct ctlite_buckets *b = rcu_dereference(table->b), *next;
 	enum ctlite_evict what;
-	struct ctlite_locked l;
 
-	bucket = reciprocal_scale(hash, b->size);
-	for (tries = 0; tries < EVICT_BUCKETS; tries++) {
-		bucket = next_unassured(b, bucket, &budget);
-		if (bucket >= b->size)
-			break;
-		if (unlikely(!lock_in(table, b, bucket, &l))) {
-			/* resized since the pick: start over in the new array */
-			spin_unlock_bh(l.lock);
-			b = rcu_dereference(table->b);
-			bucket = reciprocal_scale(hash, b->size);
-			continue;
-		}
-		victim = NULL;
-		what = CTLITE_EVICT_NONE;
-		hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
-			(*searched)++;
-			if (e->net_id != net_id) {
-				if (ctlite_entry_expired(e, now))
-					unlink_entry(table, &l, e, 0);
-				continue;
-			}
-			if (ctlite_entry_expired(e, now)) {
-				victim = e;
-				what = CTLITE_EVICT_EXPIRED;
-				break;
-			}
-			if (!victim && !(e->flags & CTLITE_F_ASSURED)) {
-				victim = e;
-				what = CTLITE_EVICT_UNASSURED;
-			}
-		}
-		/* none: the candidate changed since the lockless pick */
-		if (victim)
-			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT);
-		spin_unlock_bh(l.lock);
-		if (victim)
-			return what;
-		if (++bucket >= b->size)
-			bucket = 0;
-	}
-	return CTLITE_EVICT_NONE;
+	what = evict_in(table, b, &es);
+	/* a resize under way: the entries it moved are in the new array */
+	next = rcu_dereference(b->next);
+	if (what == CTLITE_EVICT_NONE && next)
+		what = evict_in(table, next, &es);
+	return what;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_evict);
 
@@ -1322,9 +1384,33 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_top_sources);
 
+/* table_walk() @net_id: every entry, and the entries of leaving tenants */
+#define WALK_ALL	0
+#define WALK_LEAVING	U32_MAX		/* ids stay below 2^31 */
+
+/* Whether a walk for @net_id visits @e */
+static bool walk_visits(struct ctlite_table *table,
+			const struct ctlite_entry *e, u32 net_id)
+{
+	const struct ctlite_tenant *t;
+
+	switch (net_id) {
+	case WALK_ALL:
+		return true;
+	case WALK_LEAVING:
+		t = tenant_of(table, e->net_id);
+		return t && READ_ONCE(t->leaving);
+	default:
+		return e->net_id == net_id;
+	}
+}
+
 /*
- * Visit every bucket, and in each every entry of @net_id (all when 0),
- * under the bucket lock; delete the visited entries if @unlink.
+ * Visit every bucket, and in each every entry of @net_id (or WALK_ALL, or
+ * WALK_LEAVING), under the bucket lock; delete the visited entries if
+ * @unlink.  Empty buckets are skipped without their lock: what a walk
+ * looks for was hashed before it started (a namespace whose entries are
+ * flushed has no hooks left), and a resize cannot move it meanwhile.
  */
 static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 			       bool unlink)
@@ -1338,16 +1424,19 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 	mutex_lock(&table->resize_lock);
 	b = live(table);
 	for (i = 0; i < b->size; i++) {
+		if (!(i % 1024))
+			cond_resched();
+		if (hlist_nulls_empty(&b->heads[i]))
+			continue;
 		walk_lock(table, b, i, &l);
 		hlist_nulls_for_each_entry_safe(e, n, &b->heads[i], node) {
-			if (net_id && e->net_id != net_id)
+			if (!walk_visits(table, e, net_id))
 				continue;
 			seen++;
 			if (unlink)
 				unlink_entry(table, &l, e, 0);
 		}
 		spin_unlock_bh(l.lock);
-		cond_resched();
 	}
 	mutex_unlock(&table->resize_lock);
 	return seen;
@@ -1399,21 +1488,69 @@ int ctlite_table_tenant_add(struct ctlite_table *table,
 	atomic_set(&tenant->count, 0);
 	tenant->inum = inum;
 	tenant->capped = capped;
-	/* ids from 1: 0 means "all namespaces" to the table's walks */
+	tenant->leaving = false;
+	/* ids from 1, below 2^31: 0 and U32_MAX mean more to table_walk() */
 	return xa_alloc(&table->tenants, &tenant->id, tenant, xa_limit_31b,
 			GFP_KERNEL);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_add);
 
 /**
- * ctlite_table_tenant_del() - delete a namespace's entries and its share
+ * ctlite_table_tenant_leave() - mark a namespace's share for the next flush
  * @table: the table
  * @tenant: the namespace's share, from ctlite_table_tenant_add()
  *
  * Call once no packet of the namespace can reach the table any more (its
- * hooks are gone).  Its id may then be given to a new namespace: no entry
- * carries it, and a lookup that started before the flush cannot be in the
- * new namespace.  Sleeps.
+ * hooks are gone); ctlite_table_tenants_flush() then deletes its entries
+ * and its share, with those of every other namespace that left meanwhile,
+ * in one walk of the table.
+ */
+void ctlite_table_tenant_leave(struct ctlite_table *table,
+			       struct ctlite_tenant *tenant)
+{
+	WRITE_ONCE(tenant->leaving, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_leave);
+
+/**
+ * ctlite_table_tenants_flush() - delete the entries of leaving namespaces
+ * @table: the table
+ *
+ * One walk deletes the entries of every namespace marked by
+ * ctlite_table_tenant_leave() (nf_conntrack walks its table once per
+ * namespace), then their shares go.  Namespaces leave and are flushed by
+ * the core's clean-up, one batch at a time (or by the module's unload,
+ * which excludes it), so no share is marked during a flush.  A share's id
+ * may then be given to a new namespace: no entry carries it, and a lookup
+ * that started before the flush cannot be in the new namespace.  Sleeps.
+ *
+ * Return: how many entries were deleted.
+ */
+unsigned int ctlite_table_tenants_flush(struct ctlite_table *table)
+{
+	unsigned int freed = table_walk(table, WALK_LEAVING, true);
+	struct ctlite_tenant *t;
+	unsigned long id;
+
+	xa_for_each(&table->tenants, id, t) {
+		if (!t->leaving)
+			continue;
+		WARN_ON_ONCE(atomic_read(&t->count));
+		xa_erase(&table->tenants, id);
+	}
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenants_flush);
+
+/**
+ * ctlite_table_tenant_del() - delete one namespace's entries and its share
+ * @table: the table
+ * @tenant: the namespace's share, from ctlite_table_tenant_add()
+ *
+ * For a namespace whose set-up failed (and KUnit): no packet of it can
+ * reach the table any more.  Leaves the shares of leaving namespaces to
+ * their flush, which may run at the same time (a namespace's set-up and
+ * another's clean-up may).  Sleeps.
  *
  * Return: how many entries were deleted.
  */
@@ -1430,8 +1567,10 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_del);
 
 static void buckets_free(struct ctlite_buckets *b)
 {
-	kvfree(b->unassured_any);
-	kvfree(b->unassured);
+	unsigned int level;
+
+	for (level = 0; level < CTLITE_INDEX_LEVELS; level++)
+		kvfree(b->unassured[level]);
 	kvfree(b->heads);
 	kfree(b);
 }
@@ -1440,83 +1579,134 @@ static void buckets_free(struct ctlite_buckets *b)
 static struct ctlite_buckets *buckets_alloc(unsigned int size)
 {
 	struct ctlite_buckets *b;
-	unsigned int i;
+	unsigned int i, level;
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return NULL;
 	b->size = size;
 	b->heads = kvmalloc_array(size, sizeof(*b->heads), GFP_KERNEL);
-	b->unassured = kvcalloc(BITS_TO_LONGS(size), sizeof(long), GFP_KERNEL);
-	b->unassured_any = kvcalloc(BITS_TO_LONGS(BITS_TO_LONGS(size)),
-				    sizeof(long), GFP_KERNEL);
-	if (!b->heads || !b->unassured || !b->unassured_any) {
-		buckets_free(b);
-		return NULL;
+	if (!b->heads)
+		goto err;
+	for (level = 0; level < CTLITE_INDEX_LEVELS; level++) {
+		b->unassured[level] = kvcalloc(BITS_TO_LONGS(index_bits(b, level)),
+					       sizeof(long), GFP_KERNEL);
+		if (!b->unassured[level])
+			goto err;
 	}
 	for (i = 0; i < size; i++)
 		INIT_HLIST_NULLS_HEAD(&b->heads[i], i);
 	return b;
+
+err:
+	buckets_free(b);
+	return NULL;
+}
+
+/* A resize reschedules after this many buckets */
+#define MOVE_BATCH	256
+
+/* Lock @to's bucket too, unless @from's lock covers it already */
+static void lock_second(const struct ctlite_locked *from,
+			const struct ctlite_locked *to)
+	__acquires(to->lock)
+{
+	if (to->lock != from->lock)
+		spin_lock_nested(to->lock, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(to->lock);
+}
+
+static void unlock_second(const struct ctlite_locked *from,
+			  const struct ctlite_locked *to)
+	__releases(to->lock)
+{
+	if (to->lock != from->lock)
+		spin_unlock(to->lock);
+	else
+		__release(to->lock);
 }
 
 /*
- * Move every entry of @from into @to, and index the unassured ones there.
- * Called with every bucket lock taker held off: nothing else changes a
- * chain meanwhile.  Lockless readers may follow a moved entry into a chain
- * of @to; they see its nulls value, or miss and look again (->moving).
+ * Move the entries of bucket @i of @old into @new, each under its new
+ * bucket's lock as well, then mark the bucket moved.  The only place that
+ * holds two bucket locks: old before new, and a single mover (it holds
+ * table->resize_lock), so no path waits for a lock in the other order.
+ * *@held_ns is how long the old bucket was held: what a packet of it, or a
+ * lookup that missed, may have waited.
+ *
+ * Return: the entries moved.
  */
-static unsigned int move_entries(struct ctlite_table *table,
-				 struct ctlite_buckets *from,
-				 struct ctlite_buckets *to)
+static unsigned int move_bucket(struct ctlite_table *table,
+				struct ctlite_buckets *old,
+				struct ctlite_buckets *new, unsigned int i,
+				u64 *held_ns)
 {
+	struct ctlite_locked from = {
+		.b = old, .bucket = i, .lock = bucket_lock(table, i),
+	};
+	struct ctlite_locked to = { .b = new };
+	unsigned int moved = 0;
 	struct ctlite_entry *e;
 	struct ctlite_key key;
-	unsigned int i, j, moved = 0;
+	u64 start;
 
-	lockdep_assert_held(&table->all_lock);
-	for (i = 0; i < from->size; i++) {
-		while (!hlist_nulls_empty(&from->heads[i])) {
-			e = hlist_nulls_entry(from->heads[i].first,
-					      struct ctlite_entry, node);
-			ctlite_entry_key(e, &key);
-			j = reciprocal_scale(ctlite_table_hash(table, &key), to->size);
-			hlist_nulls_del_rcu(&e->node);
-			hlist_nulls_add_head_rcu(&e->node, &to->heads[j]);
-			/* @to is not published yet: nobody else reads its bits */
-			if (!(e->flags & CTLITE_F_ASSURED)) {
-				__set_bit(j, to->unassured);
-				__set_bit(j / BITS_PER_LONG, to->unassured_any);
-			}
-			moved++;
-		}
+	spin_lock_bh(from.lock);
+	start = local_clock();
+	/* lookups that miss meanwhile look again once the bucket is done */
+	write_seqcount_begin(&table->moving);
+	while (!hlist_nulls_empty(&old->heads[i])) {
+		e = hlist_nulls_entry(old->heads[i].first, struct ctlite_entry,
+				      node);
+		ctlite_entry_key(e, &key);
+		to.bucket = reciprocal_scale(ctlite_table_hash(table, &key),
+					     new->size);
+		to.lock = bucket_lock(table, to.bucket);
+		lock_second(&from, &to);
+		hlist_nulls_del_rcu(&e->node);
+		hlist_nulls_add_head_rcu(&e->node, &new->heads[to.bucket]);
+		if (!(e->flags & CTLITE_F_ASSURED))
+			mark_unassured(&to);
+		unlock_second(&from, &to);
+		moved++;
 	}
+	clear_unassured(&from);
+	/* release: whoever sees the frontier past @i finds the entries in @new */
+	smp_store_release(&old->moved, i + 1);
+	write_seqcount_end(&table->moving);
+	*held_ns = local_clock() - start;
+	spin_unlock_bh(from.lock);
 	return moved;
 }
 
 /*
- * Move every entry into @new and publish it; the caller frees the array it
- * returns (the old one) after an RCU grace period.  Sleeps only in the
- * caller.
+ * Move every entry of the live array into @new, a bucket at a time, and
+ * publish @new; the caller frees the array it returns (the old one) after
+ * an RCU grace period.  From the first bucket on, flows whose bucket has
+ * moved are looked up, locked and inserted in @new, the others where they
+ * were, so nothing waits for more than one bucket's move.
  */
-static struct ctlite_buckets *resize_locked(struct ctlite_table *table,
-					    struct ctlite_buckets *new,
-					    struct ctlite_resize *r)
+static struct ctlite_buckets *migrate(struct ctlite_table *table,
+				      struct ctlite_buckets *new,
+				      struct ctlite_resize *r)
 {
 	struct ctlite_buckets *old = live(table);
-	u64 start;
+	unsigned int i;
+	u64 held;
 
 	lockdep_assert_held(&table->resize_lock);
 	r->old_size = old->size;
-	local_bh_disable();
-	start = local_clock();
-	all_lock(table);
-	write_seqcount_begin(&table->moving);
-	r->moved = move_entries(table, old, new);
+	r->moved = 0;
+	r->pause_ns = 0;
+	rcu_assign_pointer(old->next, new);
+	for (i = 0; i < old->size; i++) {
+		r->moved += move_bucket(table, old, new, i, &held);
+		r->pause_ns = max(r->pause_ns, held);
+		if (!(i % MOVE_BATCH))
+			cond_resched();
+	}
+	/* every bucket moved: lock takers that still read @old go to @new */
 	rcu_assign_pointer(table->b, new);
-	write_seqcount_end(&table->moving);
-	all_unlock(table);
-	r->pause_ns = local_clock() - start;
-	local_bh_enable();
 	return old;
 }
 
@@ -1526,13 +1716,13 @@ static struct ctlite_buckets *resize_locked(struct ctlite_table *table,
  * @size: the new number of buckets, CTLITE_HASHSIZE_MIN..CTLITE_HASHSIZE_MAX
  * @done: if not NULL, filled with what was done
  *
- * As nf_conntrack_hash_resize(): the new array is allocated first, then
- * every bucket lock taker is held off while the entries move and the new
- * array is published.  No entry is lost and the count is unchanged.
- * Lookups that hit go on throughout; lookups that miss and new flows wait
- * for the move, which is the pause (its length grows with the entry
- * count, not the size).  Resizing to the current size does nothing.
- * Sleeps.
+ * The new array is allocated first, then the entries move a bucket at a
+ * time (see the top of this file) and the new array is published.  No
+ * entry is lost and the count is unchanged.  Lookups that hit go on
+ * throughout; a lookup that misses, or a packet of a flow, waits only
+ * while its own bucket moves: @done->pause_ns, the longest such move,
+ * does not grow with the table.  The GC waits for the whole resize.
+ * Resizing to the current size does nothing.  Sleeps.
  *
  * Return: 0, -EINVAL for a size out of range (nothing changed) or -ENOMEM
  * (nothing changed).
@@ -1557,7 +1747,7 @@ int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
 		buckets_free(new);
 		goto out;
 	}
-	old = resize_locked(table, new, &r);
+	old = migrate(table, new, &r);
 	mutex_unlock(&table->resize_lock);
 
 	/* readers that still walk @old are done after a grace period */
@@ -1599,8 +1789,8 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_set_auto_grow);
  * buckets at or above its entries (at most CTLITE_HASHSIZE_MAX): chains
  * then average one entry or fewer, whatever the entries, so the cost of a
  * packet does not grow with the table.  The buckets cost 8 bytes each,
- * at most 16 bytes per entry of max.  Moving the entries is a resize's
- * pause.  Sleeps.
+ * at most 16 bytes per entry of max.  The entries move as in a resize, a
+ * bucket at a time.  Sleeps.
  *
  * Return: 0 (grown, or no need), or -ENOMEM (nothing changed; no growth is
  * tried for a while).
@@ -1630,7 +1820,7 @@ int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done)
 		buckets_free(new);
 		return 0;
 	}
-	old = resize_locked(table, new, done);
+	old = migrate(table, new, done);
 	mutex_unlock(&table->resize_lock);
 	synchronize_rcu();
 	buckets_free(old);
@@ -1666,7 +1856,7 @@ static void grow_worker(struct work_struct *work)
  */
 unsigned int ctlite_table_check(struct ctlite_table *table)
 {
-	unsigned int i, entries = 0, faults = 0;
+	unsigned int i, level, entries = 0, faults = 0;
 	struct hlist_nulls_node *n;
 	struct ctlite_buckets *b;
 	struct ctlite_entry *e;
@@ -1688,12 +1878,15 @@ unsigned int ctlite_table_check(struct ctlite_table *table)
 		}
 		if (get_nulls_value(n) != i)
 			faults++;
-		if (test_bit(i, b->unassured) != unassured)
+		if (test_bit(i, b->unassured[0]) != unassured)
 			faults++;
 	}
-	for (i = 0; i < BITS_TO_LONGS(b->size); i++)
-		if (b->unassured[i] && !test_bit(i, b->unassured_any))
-			faults++;
+	/* a non-empty word has its bit in the level above */
+	for (level = 0; level + 1 < CTLITE_INDEX_LEVELS; level++)
+		for (i = 0; i < BITS_TO_LONGS(index_bits(b, level)); i++)
+			if (b->unassured[level][i] &&
+			    !test_bit(i, b->unassured[level + 1]))
+				faults++;
 	if (entries != atomic_read(&table->count))
 		faults++;
 	mutex_unlock(&table->resize_lock);
@@ -1726,9 +1919,8 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	RCU_INIT_POINTER(table->b, b);
 	for (i = 0; i < CTLITE_LOCKS; i++)
 		spin_lock_init(&table->locks[i]);
-	spin_lock_init(&table->all_lock);
-	seqcount_spinlock_init(&table->moving, &table->all_lock);
 	mutex_init(&table->resize_lock);
+	seqcount_mutex_init(&table->moving, &table->resize_lock);
 	INIT_WORK(&table->grow_work, grow_worker);
 	for_each_possible_cpu(i)
 		init_llist_head(per_cpu_ptr(table->dead, i));

@@ -723,6 +723,15 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 		ins.reaped = 0;
 		if (!IS_ERR(e))
 			break;
+		if (PTR_ERR(e) == -EMLINK) {
+			/* room elsewhere would not shorten this chain */
+			ctlite_stat_add(cn, CTLITE_STAT_CHAIN_TOO_LONG, 1);
+			if (net_ratelimit())
+				pr_warn("a chain holds %u entries, dropping packet: hashsize %u is too small\n",
+					CTLITE_CHAIN_MAX, ctlite_table_size(table));
+			*verdict = NF_DROP;
+			return NULL;
+		}
 		if (PTR_ERR(e) == -ENOMEM) {
 			ctlite_stat_add(cn, CTLITE_STAT_ALLOC_FAILED, 1);
 			if (net_ratelimit())

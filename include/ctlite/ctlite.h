@@ -36,6 +36,7 @@ enum ctlite_stat {
 	CTLITE_STAT_EXPIRED,
 	CTLITE_STAT_SEARCHED,		/* entries compared by lookups */
 	CTLITE_STAT_GC_RUNS,
+	CTLITE_STAT_CHAIN_TOO_LONG,	/* new flow dropped: its chain is full */
 	CTLITE_STAT_NUM
 };
 

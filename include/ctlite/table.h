@@ -162,6 +162,13 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
  */
 #define CTLITE_GROW_LOAD	2
 
+/*
+ * Longest chain an insert adds to, as nf_conntrack's MAX_CHAINLEN: a table
+ * sized by hand far below its entries, or a hash flood, costs a dropped
+ * new flow rather than every lookup of that chain
+ */
+#define CTLITE_CHAIN_MAX	64
+
 /* Bucket locks, striped: a power of two, bucket i uses lock i % this */
 #define CTLITE_LOCKS		1024
 
@@ -176,38 +183,55 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
  * @inum: its net->ns.inum, the number `lsns` and /proc/PID/ns/net show
  * @capped: it may hold only @share percent of max (struct ctlite_table);
  *	    the initial namespace is bounded by max alone
+ * @leaving: its namespace is going: the next flush deletes its entries
  */
 struct ctlite_tenant {
 	atomic_t count;
 	u32 id;
 	u32 inum;
 	bool capped;
+	bool leaving;
 };
+
+/*
+ * Levels of early drop's index: bit i of level 0 is bucket i, bit i of
+ * level l + 1 is word i of level l.  Three levels find any bucket of a
+ * 2^24-bucket table in 64 reads of the top level.
+ */
+#define CTLITE_INDEX_LEVELS	3
 
 /**
  * struct ctlite_buckets - one generation of the bucket array
  * @size: number of buckets
  * @heads: @size chains; the nulls value ending chain i is i
- * @unassured: one bit per bucket, set while the bucket holds an entry that
- *	       is not ASSURED (early drop's index); exact under the bucket's
- *	       lock, changed only by inserts, unlinks and assuring
- * @unassured_any: one bit per word of @unassured, set while that word may
- *		   be non-zero
+ * @unassured: early drop's index, CTLITE_INDEX_LEVELS bitmaps.  Level 0
+ *	       has one bit per bucket, set while the bucket holds an entry
+ *	       that is not ASSURED: exact under the bucket's lock, changed
+ *	       only by inserts, unlinks and assuring.  A bit of level l + 1
+ *	       is set while word i of level l may be non-zero.
  *
- * A resize builds a new one, moves every entry into it and publishes it;
- * the old one is freed after an RCU grace period.
+ * @next: while a resize moves this array's entries, the array they go to
+ * @moved: buckets [0, @moved) of this array are empty and stay so: their
+ *	   entries, and any new ones hashing there, are in @next.  Advanced
+ *	   under the bucket's lock, read with acquire.
+ *
+ * A resize builds a new one, points @next at it, moves the entries a
+ * bucket at a time and publishes it; the old one is freed after an RCU
+ * grace period.
  */
 struct ctlite_buckets {
 	unsigned int size;
 	struct hlist_nulls_head *heads;
-	unsigned long *unassured;
-	unsigned long *unassured_any;
+	unsigned long *unassured[CTLITE_INDEX_LEVELS];
+	struct ctlite_buckets __rcu *next;
+	unsigned int moved;
 };
 
 /**
  * struct ctlite_table - the hash table
  * @b: the bucket array, replaced by ctlite_table_resize(); read under RCU,
- *     or with @resize_lock held
+ *     or with @resize_lock held.  While a resize runs, @b->next is where
+ *     it moves the entries to.
  * @max: most entries; written by sysctl, read with READ_ONCE()
  * @count: entries now hashed, all netns together
  * @share: percent of @max any capped tenant may hold; written by sysctl
@@ -216,11 +240,8 @@ struct ctlite_buckets {
  * @key: siphash key, random per table (a resize keeps it)
  * @fill_warned: bit i set once the fill warning of level i was logged, until
  *		 count falls back below that level's re-arm point
- * @locks_all: a resize is moving entries: bucket lock takers must queue
- *	       on @all_lock (nf_conntrack's nf_conntrack_locks_all)
- * @all_lock: held by a resize while it moves entries
- * @moving: odd while a resize moves entries; a lookup that missed during
- *	    one looks again
+ * @moving: odd while a resize moves a bucket's entries; a lookup that
+ *	    missed during the move looks again
  * @resize_lock: serializes resizes with whole-table walks (GC, flushes)
  * @auto_grow: the table adds buckets on its own when chains grow
  *	       long (ctlite_table_grow()); false once a size was chosen by
@@ -231,7 +252,7 @@ struct ctlite_buckets {
  *	  through their @dead
  * @free_work: frees what @dead holds once a grace period has passed
  * @locks: bucket locks; lock i guards every chain j with j % CTLITE_LOCKS == i
- *	   of the current @b
+ *	   of @b, and of @b->next during a resize
  */
 struct ctlite_table {
 	struct ctlite_buckets __rcu *b;
@@ -241,9 +262,7 @@ struct ctlite_table {
 	struct xarray tenants;
 	siphash_key_t key;
 	unsigned long fill_warned;
-	bool locks_all;
-	spinlock_t all_lock;	/* see @all_lock above */
-	seqcount_spinlock_t moving;
+	seqcount_mutex_t moving;
 	struct mutex resize_lock;	/* see @resize_lock above */
 	bool auto_grow;
 	unsigned long grow_after;
@@ -269,7 +288,8 @@ struct ctlite_locked {
  * struct ctlite_resize - what ctlite_table_resize() did
  * @old_size: buckets before
  * @moved: entries rehashed
- * @pause_ns: how long bucket locks were held and missing lookups waited
+ * @pause_ns: the longest a bucket was held while its entries moved: what
+ *	      a new flow (or a lookup that missed) waited at most
  */
 struct ctlite_resize {
 	unsigned int old_size;
@@ -413,6 +433,9 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
 int ctlite_table_tenant_add(struct ctlite_table *table,
 			    struct ctlite_tenant *tenant, u32 inum, bool capped);
+void ctlite_table_tenant_leave(struct ctlite_table *table,
+			       struct ctlite_tenant *tenant);
+unsigned int ctlite_table_tenants_flush(struct ctlite_table *table);
 unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
 				     struct ctlite_tenant *tenant);
 unsigned int ctlite_table_tenant_limit(const struct ctlite_table *table,

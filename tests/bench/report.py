@@ -187,8 +187,8 @@ def main():
     grows = sorted((k[2], v) for k, vs in figs.items()
                    if k[0] == "grow" and k[3] == "pause_us" for v in vs)
     grow_table = "\n".join(
-        ["| entries moved | new flows waited |", "|---:|---:|"] +
-        [f"| {n:,} | {us / 1000:,.1f} ms |" for n, us in grows]) if grows else \
+        ["| entries moved | longest wait of a new flow |", "|---:|---:|"] +
+        [f"| {n:,} | {us / 1000:,.3f} ms |" for n, us in grows]) if grows else \
         "(no growth in this run)"
 
     # Goals
@@ -342,7 +342,8 @@ hook loop, the skb) and nf_conntrack's work inside nf_tables' own code.
 ### ctlite's table growing
 
 ctlite's default-sized table grows with its entries (nf_conntrack's keeps
-its size): each growth moves every entry, and new flows wait meanwhile.
+its size): each growth moves every entry a bucket at a time, and a new
+flow waits at most while its own bucket moves (the longest such wait).
 
 {grow_table}
 

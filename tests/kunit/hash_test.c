@@ -323,6 +323,34 @@ static void max_is_enforced_exactly(struct kunit *test)
 	ctlite_table_destroy(t);
 }
 
+static void chains_stop_at_64_entries(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 1, 1000);
+	struct ctlite_entry *first = NULL, *e;
+	struct ctlite_key k;
+	unsigned int i;
+
+	for (i = 0; i < CTLITE_CHAIN_MAX; i++) {
+		key4(&k, NET_A, 0x0a000001, 1000 + i, 0x0a000002, 80);
+		e = insert(t, &k, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+		if (!first)
+			first = e;
+	}
+	key4(&k, NET_A, 0x0a000001, 3000, 0x0a000002, 80);
+	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), ERR_PTR(-EMLINK));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), CTLITE_CHAIN_MAX);
+	/* the flows it has are still found, and one going makes room */
+	key4(&k, NET_A, 0x0a000001, 1000, 0x0a000002, 80);
+	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), first);
+	rcu_read_lock();
+	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, first));
+	rcu_read_unlock();
+	key4(&k, NET_A, 0x0a000001, 3000, 0x0a000002, 80);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), (unsigned int)CTLITE_CHAIN_MAX);
+}
+
 struct racer {
 	struct ctlite_table *table;
 	bool reverse;
@@ -378,6 +406,7 @@ static struct kunit_case table_cases[] = {
 	KUNIT_CASE(insert_lookup_delete),
 	KUNIT_CASE(count_and_slab_accounting_agree),
 	KUNIT_CASE(max_is_enforced_exactly),
+	KUNIT_CASE(chains_stop_at_64_entries),
 	KUNIT_CASE(concurrent_inserts_of_one_flow_make_one_entry),
 	{}
 };
@@ -448,8 +477,9 @@ static unsigned int flows_lost(struct ctlite_table *t, const struct flows *f)
 
 static void resize_keeps_every_entry_and_the_index(struct kunit *test)
 {
+	/* made in 1024 buckets: an insert never adds to a chain of 64 */
 	static const unsigned int sizes[] = { 16, 1000, 65536, 4093, 64 };
-	struct ctlite_table *t = test_table(test, 64, 100000);
+	struct ctlite_table *t = test_table(test, 1024, 100000);
 	struct ctlite_resize done;
 	u64 longest = 0;
 	struct flows f;
@@ -551,7 +581,7 @@ static void no_growth_once_sized_by_hand(struct kunit *test)
 	struct flows f;
 
 	/* tables start fixed: the module turns growth on for default sizes */
-	make_flows(test, t, &f, 1000);
+	make_flows(test, t, &f, 300);
 	flush_work(&t->grow_work);
 	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 16U);
 	KUNIT_EXPECT_EQ(test, ctlite_table_grow(t, &done), 0);
@@ -561,11 +591,11 @@ static void no_growth_once_sized_by_hand(struct kunit *test)
 	/* on, then off again (as a hashsize write does): still kept */
 	ctlite_table_set_auto_grow(t, true);
 	ctlite_table_set_auto_grow(t, false);
-	make_flows(test, t, &f, 1000);
+	make_flows(test, t, &f, 300);
 	flush_work(&t->grow_work);
 	KUNIT_EXPECT_EQ(test, ctlite_table_size(t), 16U);
 	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
-	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 2000U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 600U);
 }
 
 static void early_drop_finds_victims_after_a_resize(struct kunit *test)
@@ -594,6 +624,39 @@ static void early_drop_finds_victims_after_a_resize(struct kunit *test)
 	atomic_sub(50, &t->count);
 	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
 	ctlite_table_destroy(t);
+}
+
+/*
+ * The largest table: an unassured entry 2^23 buckets or more from the new
+ * flow's (in search order) is still found, through the index's top level
+ */
+static void early_drop_reaches_any_bucket_of_2_24(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, CTLITE_HASHSIZE_MAX, 10);
+	struct ctlite_insert ins = { .deadline = 1U << 30 };
+	unsigned int searched = 0;
+	struct ctlite_entry *e;
+	struct ctlite_key k;
+	u32 hash;
+
+	/* a victim in the first 2^20 buckets; the search starts at 2^23 */
+	do {
+		random_key4(&k, NET_A);
+		hash = ctlite_table_hash(t, &k);
+	} while (ctlite_table_bucket(t, hash) >= 1U << 20);
+	rcu_read_lock();
+	e = ctlite_table_insert(t, &k, hash, &ins);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, 1U << 31, NET_A, 0, &searched),
+			CTLITE_EVICT_UNASSURED);
+	KUNIT_EXPECT_EQ(test, searched, 1U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, 1U << 31, NET_A, 0, &searched),
+			CTLITE_EVICT_NONE);
+	rcu_read_unlock();
+	/* the slot went to the caller, as for a new flow */
+	atomic_dec(&t->count);
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(t), 0U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 0U);
 }
 
 /* A CPU that looks up known flows, and one that churns others, until told */
@@ -652,7 +715,8 @@ static int churn_new_flows(void *data)
  */
 static void resizes_under_lookups_and_churn_lose_nothing(struct kunit *test)
 {
-	static const unsigned int sizes[] = { 16, 4096, 1000, 65536, 64 };
+	/* chains of 20 at most on average: the churn's inserts all fit */
+	static const unsigned int sizes[] = { 256, 4096, 1000, 65536, 512 };
 	struct ctlite_table *t = test_table(test, 1024, 100000);
 	bool stop = false;
 	struct resize_racer r[2] = {
@@ -700,6 +764,7 @@ static struct kunit_case resize_cases[] = {
 	KUNIT_CASE(auto_grow_follows_the_entries),
 	KUNIT_CASE(no_growth_once_sized_by_hand),
 	KUNIT_CASE(early_drop_finds_victims_after_a_resize),
+	KUNIT_CASE(early_drop_reaches_any_bucket_of_2_24),
 	KUNIT_CASE(resizes_under_lookups_and_churn_lose_nothing),
 	{}
 };

@@ -893,6 +893,22 @@ static void early_drop_off_drops_new_flows(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 10);
 }
 
+static void a_full_chain_drops_the_new_flow(struct kunit *test)
+{
+	/* one bucket sized by hand far below its entries */
+	struct fixture *f = fixture(test, 1, 1000);
+	unsigned int i;
+
+	for (i = 0; i < CTLITE_CHAIN_MAX; i++)
+		KUNIT_ASSERT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, udp(f, 100, true), (unsigned int)NF_DROP);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_CHAIN_TOO_LONG), 1U);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_EARLY_DROP), 0U);
+	/* its flows still pass */
+	KUNIT_EXPECT_EQ(test, udp(f, 5, false), (unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), CTLITE_CHAIN_MAX);
+}
+
 static void full_table_reaps_expired_entries_before_dropping(struct kunit *test)
 {
 	/* one chain: the new flow's insert walks every entry */
@@ -1357,6 +1373,29 @@ static void early_drop_never_takes_another_namespaces_entry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 1);
 }
 
+static void leaving_namespaces_are_flushed_in_one_walk(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	unsigned int i;
+
+	add_guest(test, f);
+	for (i = 0; i < 10; i++)
+		udp(f, i, true);
+	f->ns = &f->guest;
+	for (i = 0; i < 20; i++)
+		udp(f, i, true);
+	/* marking alone deletes nothing: the namespace's exit does that */
+	ctlite_table_tenant_leave(f->t, &f->guest.tenant);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->guest), 20U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_tenants_flush(f->t), 20U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 10);
+	KUNIT_EXPECT_EQ(test, ns_count(test, f, &f->cn), 10U);
+	/* its id is free: a new namespace gets it, with nothing in it */
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(f->t, f->guest.tenant.id), 0U);
+	f->guest.tenant.id = 0;
+	KUNIT_EXPECT_EQ(test, ctlite_table_check(f->t), 0U);
+}
+
 static void a_container_cannot_outlive_the_hosts_timeouts(struct kunit *test)
 {
 	struct fixture *f = fixture(test, 64, 100);
@@ -1411,6 +1450,7 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(early_drop_spares_assured_entries),
 	KUNIT_CASE(early_drop_off_drops_new_flows),
 	KUNIT_CASE(full_table_reaps_expired_entries_before_dropping),
+	KUNIT_CASE(a_full_chain_drops_the_new_flow),
 	KUNIT_CASE(lowered_max_admits_nothing_and_evicts_nothing),
 	KUNIT_CASE(early_drop_keeps_admitting_under_concurrent_floods),
 	KUNIT_CASE(closing_flow_never_keeps_established_deadline),
@@ -1421,6 +1461,7 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(a_container_holds_only_its_share),
 	KUNIT_CASE(early_drop_never_takes_another_namespaces_entry),
 	KUNIT_CASE(a_container_cannot_outlive_the_hosts_timeouts),
+	KUNIT_CASE(leaving_namespaces_are_flushed_in_one_walk),
 	KUNIT_CASE(gc_frees_100k_expired_entries),
 	{}
 };

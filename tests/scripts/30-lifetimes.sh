@@ -112,9 +112,9 @@ sysctl_refuses() {
 }
 
 lifetime_sysctls_have_defaults_and_ranges() {
-	ctlite_load
+	ctlite_load_shared
 	local name want cur
-	for name in early_drop=1 rst_evict=1 adaptive_start=60 adaptive_end=120 \
+	for name in netns_share=50 early_drop=1 rst_evict=1 adaptive_start=60 adaptive_end=120 \
 		    timeout_tcp_syn_sent=120 timeout_tcp_syn_recv=60 \
 		    timeout_tcp_established=432000 timeout_tcp_fin_wait=120 \
 		    timeout_tcp_close_wait=60 timeout_tcp_last_ack=30 \
@@ -128,6 +128,10 @@ lifetime_sysctls_have_defaults_and_ranges() {
 		timeout_*)
 			sysctl_refuses "$name" "$want" 0 -1 2000001 4294967296 abc ''
 			echo 2000000 >"/proc/sys/net/ctlite/$name"
+			echo "$want" >"/proc/sys/net/ctlite/$name" ;;
+		netns_share)
+			sysctl_refuses "$name" "$want" 0 101 -1 abc ''
+			echo 100 >"/proc/sys/net/ctlite/$name"
 			echo "$want" >"/proc/sys/net/ctlite/$name" ;;
 		early_drop|rst_evict)
 			sysctl_refuses "$name" "$want" 2 -1 abc ''
@@ -144,12 +148,18 @@ lifetime_sysctls_have_defaults_and_ranges() {
 	echo 10 >/proc/sys/net/ctlite/adaptive_end
 	sysctl_refuses adaptive_start 0 10 50
 	echo 5 >/proc/sys/net/ctlite/adaptive_start
-	# per namespace: a new one starts from the defaults, and its writes stay there
-	netns_pair
+	# per namespace: a new one starts from the host's timeouts, its writes
+	# stay there, and it may not go above the host's
 	echo 7 >/proc/sys/net/ctlite/timeout_udp
-	expect_eq "$(ns_sysctl ct-a net.ctlite.timeout_udp)" 30 "ct-a's timeout_udp"
-	ns_sysctl ct-a net.ctlite.timeout_udp=9
+	netns_pair
+	expect_eq "$(ns_sysctl ct-a net.ctlite.timeout_udp)" 7 "ct-a's timeout_udp"
+	ns_sysctl ct-a net.ctlite.timeout_udp=5
 	expect_eq "$(sysctl -n net.ctlite.timeout_udp)" 7 "init's timeout_udp after ct-a's write"
+	expect_eq "$(ns_sysctl ct-b net.ctlite.timeout_udp)" 7 "ct-b's timeout_udp after ct-a's write"
+	! ns_sysctl ct-a net.ctlite.timeout_udp=9 2>/dev/null || die "ct-a went above the host's timeout"
+	expect_eq "$(ns_sysctl ct-a net.ctlite.timeout_udp)" 5 "ct-a's timeout_udp after a refused write"
+	! ns_sysctl ct-a net.ctlite.netns_share=100 2>/dev/null || die "netns_share writable in ct-a"
+	expect_eq "$(ns_sysctl ct-a net.ctlite.netns_limit)" $(( $(sysctl -n net.ctlite.max) / 2 )) "ct-a's limit"
 }
 
 run_tests \

@@ -27,7 +27,7 @@ udp_flows_over_lo() {
 }
 
 a_container_cannot_lock_the_others_out() {
-	ctlite_load max=1000
+	ctlite_load_shared max=1000
 	netns_pair
 	# its share: 50% of max by default, and the host's lifetimes its ceiling
 	expect_eq "$(ns_sysctl ct-a net.ctlite.netns_limit)" 500 "ct-a's limit"
@@ -107,7 +107,7 @@ a_container_cannot_lock_the_others_out() {
 # 4000 flows (2000 in each namespace of the pair) expire: the GC must
 # free them all as fast as with nobody reading
 unprivileged_reads_do_not_hold_up_the_gc() {
-	ctlite_load
+	ctlite_load_shared
 	netns_pair
 	ct_sysctl_pair timeout_udp 1
 	local files=(/proc/sys/net/ctlite/* /proc/net/stat/ctlite) f

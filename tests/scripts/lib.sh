@@ -28,7 +28,11 @@ rm -f "$NAP_FIFO"
 nap() { read -r -t "$1" -u "$NAP_FD" || true; }
 
 ctlite_loaded() { [[ $'\n'$(</proc/modules) == *$'\nctlite '* ]]; }
-ctlite_load() { insmod "$CTLITE_KO" "$@"; }
+# Load ctlite for a test of the one table: the tests' namespaces stand for
+# hosts, so each may use all of it (netns_share=100).  The tests of the
+# shares (38-tenants) load it as it comes, with ctlite_load_shared.
+ctlite_load() { insmod "$CTLITE_KO" "$@" && echo 100 >/proc/sys/net/ctlite/netns_share; }
+ctlite_load_shared() { insmod "$CTLITE_KO" "$@"; }
 ctlite_unload() { if ctlite_loaded; then rmmod ctlite; fi; }
 ctlite_param() { cat "/sys/module/ctlite/parameters/$1"; }
 
@@ -242,7 +246,11 @@ ct_stat() {
 
 # Set net.ctlite.NAME=VALUE in both namespaces of the pair: timeouts and
 # switches are per namespace, and every flow between them is tracked in each
-ct_sysctl_pair() { ns_sysctl ct-a,ct-b "net.ctlite.$1=$2"; }
+ct_sysctl_pair() {
+	# a namespace's timeout may not exceed the host's: the host's first
+	[[ $1 != timeout_* ]] || echo "$2" >"/proc/sys/net/ctlite/$1"
+	ns_sysctl ct-a,ct-b "net.ctlite.$1=$2"
+}
 
 # Entries of netns NS now: the stat file's first column (on every row)
 ct_entries() {
