@@ -129,7 +129,11 @@ topology_up() {
 		sysctl -qw net.netfilter.nf_conntrack_max=$TABLE_MAX &&
 		ns bdut sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$timeout" ;;
 	ctlite)
+		# bdut stands for a host: the whole table is its, and a
+		# namespace's timeout may not exceed the host's
 		sysctl -qw net.ctlite.max=$TABLE_MAX &&
+		sysctl -qw net.ctlite.netns_share=100 &&
+		sysctl -qw net.ctlite.timeout_udp="$timeout" &&
 		ns bdut sysctl -qw net.ctlite.timeout_udp="$timeout" ;;
 	esac
 }
