@@ -111,9 +111,10 @@ ack_sweep_then_rst() {
 	to_server R 1515870810 0 1
 }
 
-# What replaced an entry before: FIN, FIN, ACK, SYN, random numbers
+# What replaced an entry before: FIN, FIN, ACK, SYN, random numbers (ten
+# rounds: a forge per segment costs a process, 0.3 s in the debug guest)
 fin_fin_ack_syn() {
-	for _ in {1..50}; do
+	for _ in {1..10}; do
 		to_server FA r r 1
 		to_client FA r r 1
 		to_server A r r 1
@@ -147,14 +148,14 @@ off_path_segments_leave_the_connection_alone() {
 	attack "RST sweep, 8 MiB steps, client to server" to_server R 12345 0 512 8388608
 	attack "RST sweep, 8 MiB steps, server to client" to_client R 54321 0 512 8388608
 	attack "ACK sweep to set the RST point, then RSTs" ack_sweep_then_rst
-	attack "FIN, FIN, ACK, SYN, random numbers (x50)" fin_fin_ack_syn
+	attack "FIN, FIN, ACK, SYN, random numbers (x10)" fin_fin_ack_syn
 
 	# No forgery evicted anything, and ctlite refused (INVALID) at least
 	# half of them: every RST, and the FINs and ACKs outside the windows.
 	# The rest passed as nf_conntrack passes them, changing nothing: SYNs
 	# on an established flow, and segments below the window (stale, a
 	# quarter of random numbers), which nf_conntrack ignores since 6.1.
-	local refused=0 sent=3750 r
+	local refused=0 sent=3590 r
 	for r in "${RESULTS[@]}"; do refused=$((refused + ${r##*|})); done
 	echo "# ctlite counted $refused of the $sent forged segments invalid in ct-b"
 	[ "$refused" -gt $((sent / 2)) ] || die "ctlite counted only $refused forged segments invalid"

@@ -16,7 +16,7 @@ FUZZ=$CTLITE_MODS/ctlite-fuzz
 case "${CTLITE_STRESS:-short}" in
 # chunks: packets per fuzzer run and connections per client run in the
 # stress workers; small ones let a short run stop soon after its time
-short) FUZZ_COUNT=6000 STRESS_SECS=25 CHUNK=1500 CLIENTS=4 ;;
+short) FUZZ_COUNT=6000 STRESS_SECS=15 CHUNK=1500 CLIENTS=4 ;;
 long) FUZZ_COUNT=1000000 STRESS_SECS=600 CHUNK=4000 CLIENTS=10 ;;
 *) die "CTLITE_STRESS must be short or long" ;;
 esac
