@@ -291,20 +291,31 @@ static void count_and_slab_accounting_agree(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctlite_entries_allocated(), before);
 }
 
-static void max_is_enforced_exactly(struct kunit *test)
+/* @n flows from 10.0.0.1 ports 1000.. to 10.0.0.2:80; the first's entry */
+static struct ctlite_entry *insert_ports(struct kunit *test,
+					 struct ctlite_table *t, unsigned int n)
 {
-	struct ctlite_table *t = test_table(test, 16, 10);
 	struct ctlite_entry *first = NULL, *e;
 	struct ctlite_key k;
 	unsigned int i;
 
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < n; i++) {
 		key4(&k, NET_A, 0x0a000001, 1000 + i, 0x0a000002, 80);
 		e = insert(t, &k, NULL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(e));
 		if (!first)
 			first = e;
 	}
+	return first;
+}
+
+static void max_is_enforced_exactly(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 16, 10);
+	struct ctlite_entry *first;
+	struct ctlite_key k;
+
+	first = insert_ports(test, t, 10);
 	key4(&k, NET_A, 0x0a000001, 2000, 0x0a000002, 80);
 	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), ERR_PTR(-ENOSPC));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 10);
@@ -326,17 +337,10 @@ static void max_is_enforced_exactly(struct kunit *test)
 static void chains_stop_at_64_entries(struct kunit *test)
 {
 	struct ctlite_table *t = test_table(test, 1, 1000);
-	struct ctlite_entry *first = NULL, *e;
+	struct ctlite_entry *first;
 	struct ctlite_key k;
-	unsigned int i;
 
-	for (i = 0; i < CTLITE_CHAIN_MAX; i++) {
-		key4(&k, NET_A, 0x0a000001, 1000 + i, 0x0a000002, 80);
-		e = insert(t, &k, NULL);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(e));
-		if (!first)
-			first = e;
-	}
+	first = insert_ports(test, t, CTLITE_CHAIN_MAX);
 	key4(&k, NET_A, 0x0a000001, 3000, 0x0a000002, 80);
 	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), ERR_PTR(-EMLINK));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), CTLITE_CHAIN_MAX);
