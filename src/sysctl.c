@@ -105,18 +105,32 @@ static int buckets_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 	return ctlite_resize_live(size);
 }
 
-/* count: this netns's entries; netns_limit: how many it may hold */
-static int tenant_handler(ctlite_ctl_table *ctl, int write, void *buffer,
-			  size_t *lenp, loff_t *ppos)
+/* A read-only value computed when read */
+static int show_uint(ctlite_ctl_table *ctl, unsigned int v, int write,
+		     void *buffer, size_t *lenp, loff_t *ppos)
 {
-	const struct ctlite_tenant *tenant = ctl->extra1;
 	struct ctl_table tmp = *ctl;
-	unsigned int v;
 
-	v = ctl->extra2 ? ctlite_table_tenant_limit(ctlite_table, tenant) :
-		atomic_read(&tenant->count);
 	tmp.data = &v;
 	return proc_douintvec(&tmp, write, buffer, lenp, ppos);
+}
+
+/* count: this netns's entries (extra1: its tenant) */
+static int count_handler(ctlite_ctl_table *ctl, int write, void *buffer,
+			 size_t *lenp, loff_t *ppos)
+{
+	const struct ctlite_tenant *tenant = ctl->extra1;
+
+	return show_uint(ctl, atomic_read(&tenant->count), write, buffer,
+			 lenp, ppos);
+}
+
+/* netns_limit: how many entries this netns may hold (extra1: its tenant) */
+static int limit_handler(ctlite_ctl_table *ctl, int write, void *buffer,
+			 size_t *lenp, loff_t *ppos)
+{
+	return show_uint(ctl, ctlite_table_tenant_limit(ctlite_table, ctl->extra1),
+			 write, buffer, lenp, ppos);
 }
 
 /*
@@ -190,7 +204,7 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 		.procname = "count",
 		.maxlen = sizeof(unsigned int),
 		.mode = 0444,
-		.proc_handler = tenant_handler,
+		.proc_handler = count_handler,
 	},
 	[SYSCTL_BUCKETS] = {
 		.procname = "buckets",
@@ -224,7 +238,7 @@ static struct ctl_table ctlite_sysctl_template[SYSCTL_NUM + 1] = {
 		.procname = "netns_limit",
 		.maxlen = sizeof(unsigned int),
 		.mode = 0444,
-		.proc_handler = tenant_handler,
+		.proc_handler = limit_handler,
 	},
 	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_SENT] = TIMEOUT("tcp_syn_sent"),
 	[SYSCTL_TIMEOUT + CTLITE_TO_TCP_SYN_RECV] = TIMEOUT("tcp_syn_recv"),
@@ -261,7 +275,6 @@ int ctlite_sysctl_init(struct net *net)
 	table[SYSCTL_COUNT].extra1 = &cn->tenant;
 	table[SYSCTL_NETNS_SHARE].data = &ctlite_table->share;
 	table[SYSCTL_NETNS_LIMIT].extra1 = &cn->tenant;
-	table[SYSCTL_NETNS_LIMIT].extra2 = &cn->tenant;	/* non-NULL: the limit */
 	table[SYSCTL_EARLY_DROP].data = &cn->conf.early_drop;
 	table[SYSCTL_RST_EVICT].data = &cn->conf.rst_evict;
 	/* extra2 NULL marks start, non-NULL end; extra1 is the other bound */

@@ -350,7 +350,7 @@ profile() {
 
 # The large table, one tracker: 2/7 at the large sizes, then 5 (memory over
 # the fill from empty to the largest) and 4 (new flows into it)
-# listing N_IPS: the time of a full read of /proc/net/ctlite, which
+# listing: the time of a full read of /proc/net/ctlite, which
 # resumes where each read stopped (a dump linear in the entries)
 listing() {
 	local t0 t1 lines
@@ -368,7 +368,7 @@ large_table() {
 	mem0=$(meminfo)
 	for n in $LARGE_IPS; do
 		fill "$n" "$tr" || return
-		[ "$tr" != ctlite ] || listing "$n"
+		[ "$tr" != ctlite ] || listing
 		for r in $(seq 1 $REPS); do
 			lookups "$n" "$tr" "$r" || return
 		done
