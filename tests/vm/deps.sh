@@ -3,15 +3,18 @@
 #
 # Install what building and testing ctlite needs, on Debian 12, as root.
 # Asks apt only when something is missing, so a warm run costs nothing.
-#   tests/vm/deps.sh [check|lint|bench]
+#   tests/vm/deps.sh [check|lint|bench|tools]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 what=${1:-check}
-pkgs=(build-essential flex bison bc libelf-dev libssl-dev python3 perl
+# the iptables extension (make tools) and the firewall tests' iptables
+tools=(build-essential pkg-config libxtables-dev iptables)
+pkgs=("${tools[@]}" flex bison bc libelf-dev libssl-dev python3 perl
       xz-utils rsync kmod iproute2 nftables procps util-linux coreutils
       iputils-ping
       qemu-system-x86 dkms git "linux-source-$KERNEL")
+[ "$what" = tools ] && pkgs=("${tools[@]}")
 [ "$what" = lint ] && pkgs+=(sparse)
 # the benchmark report's plot, and perf for its profiles (run in the guest)
 [ "$what" = bench ] && pkgs+=(gnuplot-nox linux-perf)
