@@ -1,12 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Netfilter hooks: every IPv4 and IPv6 packet of every network namespace
- * is parsed here and passed to ctlite_track() once, at PRE_ROUTING
- * (received and forwarded) or LOCAL_OUT (sent by this host).  Looped-back
- * packets are counted at LOCAL_OUT only.
+ * Netfilter hooks, in each network namespace:
  *
- * Runs in softirq or process context under the RCU read lock netfilter
- * holds around hooks; entries found under it stay valid until we return.
+ * - tracking, at PRE_ROUTING (received and forwarded) and LOCAL_OUT (sent
+ *   by this host), just after nf_nat's destination NAT: every IPv4 and
+ *   IPv6 packet is parsed and moves its flow on (ctlite_track_pkt());
+ * - confirmation, at LOCAL_IN and POST_ROUTING, just before nf_nat's
+ *   source NAT: the first packet of a new flow makes its entry only here,
+ *   once the host's filter has let it through (ctlite_confirm()).
+ *
+ * Between the two, NAT has changed nothing a key holds: a flow's original
+ * direction is keyed after DNAT, its replies before their reverse SNAT,
+ * so a translated connection keeps one entry that sees both directions.
+ * Looped-back packets are tracked and confirmed on their way out only.
+ * Packets the raw table exempted (CT --notrack, nft notrack) are left
+ * alone.
+ *
+ * What tracking made of a packet is kept for the rules that ask
+ * (ctlite_skb_res()) and for confirmation, without a field in the skb:
+ * skb->_nfct is nf_conntrack's.  Each CPU keeps its last few results in
+ * a small ring keyed by the skb's address.  Only code that cannot be
+ * interrupted by other packets on its CPU uses it: softirq context, or
+ * bottom halves disabled.  A packet sent from process context, or a rule
+ * that runs before tracking, has its state looked up again instead.
+ *
+ * Runs under the RCU read lock netfilter holds around hooks; entries
+ * found under it stay valid until we return.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,8 +33,158 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
 #include <ctlite/ctlite.h>
+
+enum {
+	/* packets whose results a CPU keeps: a packet and those it causes */
+	RING_SLOTS = 4,
+	/* a result older than this (jiffies) belongs to a packet long gone */
+	RING_TTL = 2,
+};
+
+/*
+ * One packet's result.  @key and @pkt only when @res.confirm: a new
+ * flow's first packet, which confirmation needs.
+ */
+struct ring_slot {
+	const struct sk_buff *skb;
+	unsigned long when;
+	struct ctlite_res res;
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+};
+
+struct ring {
+	unsigned int next;
+	struct ring_slot slot[RING_SLOTS];
+};
+
+static DEFINE_PER_CPU(struct ring, ctlite_ring);
+
+/*
+ * Whether no other packet can run on this CPU until we return: softirq,
+ * or bottom halves disabled (which also keeps the task on its CPU)
+ */
+static bool ring_usable(void)
+{
+	return in_softirq();
+}
+
+static void ring_put(const struct sk_buff *skb, const struct ctlite_res *res,
+		     const struct ctlite_key *key, const struct ctlite_pkt *pkt)
+{
+	struct ring *r = this_cpu_ptr(&ctlite_ring);
+	struct ring_slot *s = &r->slot[r->next];
+
+	r->next = (r->next + 1) % RING_SLOTS;
+	s->skb = skb;
+	s->when = jiffies;
+	s->res = *res;
+	if (res->confirm) {
+		s->key = *key;
+		s->pkt = *pkt;
+	}
+}
+
+/* This packet's slot, or NULL */
+static struct ring_slot *ring_get(const struct sk_buff *skb)
+{
+	struct ring *r = this_cpu_ptr(&ctlite_ring);
+	unsigned int i;
+
+	for (i = 0; i < RING_SLOTS; i++) {
+		struct ring_slot *s = &r->slot[i];
+
+		if (s->skb == skb && time_before(jiffies, s->when + RING_TTL))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * A packet tracked where the ring cannot be used: forget any result this
+ * CPU holds for its address, which must be an older packet's
+ */
+static void ring_forget(const struct sk_buff *skb)
+{
+	struct ring_slot *s;
+
+	local_bh_disable();
+	s = ring_get(skb);
+	if (s)
+		s->skb = NULL;
+	local_bh_enable();
+}
+
+/* Exempted from tracking in the raw table: nf_conntrack's mark, read only */
+static bool skb_untracked(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return skb->_nfct == IP_CT_UNTRACKED;
+#else
+	return false;
+#endif
+}
+
+/* Looped back: tracked and confirmed when it left */
+static bool looped(const struct nf_hook_state *state)
+{
+	return state->in && (state->in->flags & IFF_LOOPBACK);
+}
+
+/*
+ * What a packet is, at the tracking hook (@track) or, read only, for a
+ * rule that has no result at hand
+ */
+static void skb_state(struct sk_buff *skb, u8 family, struct ctlite_net *cn,
+		      bool track, struct ctlite_res *res,
+		      struct ctlite_key *key, struct ctlite_pkt *pkt)
+{
+	u32 now = (u32)jiffies;
+
+	res->confirm = false;
+	res->reply = false;
+	res->flags = 0;
+	if (skb_untracked(skb)) {
+		res->state = CTLITE_CT_UNTRACKED;
+		return;
+	}
+	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), key, pkt)) {
+	case CTLITE_PARSE_OK:
+		if (track)
+			ctlite_track_pkt(ctlite_table, cn, key, pkt, now, res);
+		else
+			ctlite_classify(ctlite_table, key, pkt, now, res);
+		return;
+	case CTLITE_PARSE_INVALID:
+		if (track)
+			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
+		res->state = CTLITE_CT_INVALID;
+		return;
+	case CTLITE_PARSE_IGNORE:
+		break;
+	}
+	switch (ctlite_parse_other(skb, family, ctlite_net_id(cn), key, pkt)) {
+	case CTLITE_OTHER_ERROR:
+		ctlite_related(ctlite_table, key, pkt, now, res);
+		if (track)
+			ctlite_stat_add(cn, res->state == CTLITE_CT_RELATED ?
+					CTLITE_STAT_RELATED : CTLITE_STAT_IGNORE, 1);
+		return;
+	case CTLITE_OTHER_NOCT:
+		res->state = CTLITE_CT_UNTRACKED;
+		break;
+	case CTLITE_OTHER_NONE:
+		/* as nf_conntrack: what it cannot place is INVALID */
+		res->state = CTLITE_CT_INVALID;
+		break;
+	}
+	if (track)
+		ctlite_stat_add(cn, CTLITE_STAT_IGNORE, 1);
+}
 
 static unsigned int track_skb(struct sk_buff *skb, u8 family,
 			      const struct nf_hook_state *state)
@@ -23,62 +192,150 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
+	struct ctlite_res res;
 
-	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
-	    (state->in->flags & IFF_LOOPBACK))
+	if (looped(state))
 		return NF_ACCEPT;
-
-	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), &key,
-				 &pkt)) {
-	case CTLITE_PARSE_OK:
-		break;
-	case CTLITE_PARSE_INVALID:
-		ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
-		return NF_ACCEPT;
-	case CTLITE_PARSE_IGNORE:
-		ctlite_stat_add(cn, CTLITE_STAT_IGNORE, 1);
-		return NF_ACCEPT;
-	}
-	return ctlite_track(ctlite_table, cn, &key, &pkt, (u32)jiffies);
+	skb_state(skb, family, cn, true, &res, &key, &pkt);
+	if (ring_usable())
+		ring_put(skb, &res, &key, &pkt);
+	else
+		ring_forget(skb);
+	return NF_ACCEPT;
 }
 
-static unsigned int ctlite_hook_ipv4(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
+static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
+				const struct nf_hook_state *state)
+{
+	struct ctlite_net *cn = ctlite_pernet(state->net);
+	struct ring_slot *s = NULL;
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+	struct ctlite_res res;
+
+	if (looped(state))
+		return NF_ACCEPT;
+	if (ring_usable())
+		s = ring_get(skb);
+	if (s) {
+		if (!s->res.confirm)
+			return NF_ACCEPT;
+		/* confirmed once: a second pass (a nested hook) finds it so */
+		s->res.confirm = false;
+		return ctlite_confirm(ctlite_table, cn, &s->key, &s->pkt,
+				      (u32)jiffies);
+	}
+	/* tracked where the ring could not keep it: look again */
+	skb_state(skb, family, cn, false, &res, &key, &pkt);
+	if (!res.confirm)
+		return NF_ACCEPT;
+	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
+}
+
+/**
+ * ctlite_skb_res() - what tracking made of a packet, for a rule
+ * @skb: the packet
+ * @family: NFPROTO_IPV4 or NFPROTO_IPV6
+ * @net: its namespace
+ * @res: filled in
+ *
+ * The tracking hook's result for this very packet when this CPU still
+ * holds it; otherwise the packet's flow as the table has it now.  Call
+ * with RCU read lock (a netfilter hook's).
+ */
+void ctlite_skb_res(struct sk_buff *skb, u8 family, struct net *net,
+		    struct ctlite_res *res)
+{
+	struct ring_slot *s = NULL;
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+
+	if (ring_usable())
+		s = ring_get(skb);
+	if (s) {
+		*res = s->res;
+		return;
+	}
+	skb_state(skb, family, ctlite_pernet(net), false, res, &key, &pkt);
+}
+
+static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
 {
 	return track_skb(skb, NFPROTO_IPV4, state);
 }
 
-static unsigned int ctlite_hook_ipv6(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
+static unsigned int ctlite_track_ipv6(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
 {
 	return track_skb(skb, NFPROTO_IPV6, state);
 }
 
-/* nf_conntrack's priority, so both see the same packets when both run */
+static unsigned int ctlite_confirm_ipv4(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	return confirm_skb(skb, NFPROTO_IPV4, state);
+}
+
+static unsigned int ctlite_confirm_ipv6(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	return confirm_skb(skb, NFPROTO_IPV6, state);
+}
+
+/*
+ * Tracking just after destination NAT, confirmation just before source
+ * NAT: see the top of this file.  The filter table (priority 0) runs
+ * between them.
+ */
 static const struct nf_hook_ops ctlite_hook_ops[] = {
 	{
-		.hook = ctlite_hook_ipv4,
+		.hook = ctlite_track_ipv4,
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = NF_IP_PRI_CONNTRACK,
+		.priority = NF_IP_PRI_NAT_DST + 1,
 	},
 	{
-		.hook = ctlite_hook_ipv4,
+		.hook = ctlite_track_ipv4,
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_LOCAL_OUT,
-		.priority = NF_IP_PRI_CONNTRACK,
+		.priority = NF_IP_PRI_NAT_DST + 1,
 	},
 	{
-		.hook = ctlite_hook_ipv6,
+		.hook = ctlite_confirm_ipv4,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_NAT_SRC - 1,
+	},
+	{
+		.hook = ctlite_confirm_ipv4,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP_PRI_NAT_SRC - 1,
+	},
+	{
+		.hook = ctlite_track_ipv6,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = NF_IP6_PRI_CONNTRACK,
+		.priority = NF_IP6_PRI_NAT_DST + 1,
 	},
 	{
-		.hook = ctlite_hook_ipv6,
+		.hook = ctlite_track_ipv6,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
-		.priority = NF_IP6_PRI_CONNTRACK,
+		.priority = NF_IP6_PRI_NAT_DST + 1,
+	},
+	{
+		.hook = ctlite_confirm_ipv6,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_NAT_SRC - 1,
+	},
+	{
+		.hook = ctlite_confirm_ipv6,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP6_PRI_NAT_SRC - 1,
 	},
 };
 
@@ -86,12 +343,33 @@ static const struct nf_hook_ops ctlite_hook_ops[] = {
  * ctlite_hooks_register() - start tracking a network namespace's packets
  * @net: the namespace
  *
+ * Also has the kernel reassemble fragments before tracking
+ * (nf_defrag_ipv4/ipv6, as nf_conntrack does), so a flow's fragmented
+ * datagram is seen, and matched, whole.
+ *
  * Return: 0 or a negative errno from netfilter.
  */
 int ctlite_hooks_register(struct net *net)
 {
-	return nf_register_net_hooks(net, ctlite_hook_ops,
-				     ARRAY_SIZE(ctlite_hook_ops));
+	int err;
+
+	err = nf_defrag_ipv4_enable(net);
+	if (err)
+		return err;
+	err = nf_defrag_ipv6_enable(net);
+	if (err)
+		goto err_ipv6;
+	err = nf_register_net_hooks(net, ctlite_hook_ops,
+				    ARRAY_SIZE(ctlite_hook_ops));
+	if (err)
+		goto err_hooks;
+	return 0;
+
+err_hooks:
+	nf_defrag_ipv6_disable(net);
+err_ipv6:
+	nf_defrag_ipv4_disable(net);
+	return err;
 }
 
 /**
@@ -101,4 +379,6 @@ int ctlite_hooks_register(struct net *net)
 void ctlite_hooks_unregister(struct net *net)
 {
 	nf_unregister_net_hooks(net, ctlite_hook_ops, ARRAY_SIZE(ctlite_hook_ops));
+	nf_defrag_ipv6_disable(net);
+	nf_defrag_ipv4_disable(net);
 }

@@ -228,6 +228,8 @@ static const char *const stat_names[CTLITE_STAT_NUM] = {
 	[CTLITE_STAT_SEARCHED] = "searched",
 	[CTLITE_STAT_GC_RUNS] = "gc_runs",
 	[CTLITE_STAT_CHAIN_TOO_LONG] = "chaintoolong",
+	[CTLITE_STAT_UNCONFIRMED] = "unconfirmed",
+	[CTLITE_STAT_RELATED] = "related",
 };
 
 struct stat_iter {

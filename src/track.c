@@ -706,10 +706,9 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	unsigned int tries;
 
 	if (key->proto == IPPROTO_TCP) {
-		if (!tcp_new(&ins, pkt)) {
-			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
+		/* the caller checked it may (can_start()) */
+		if (!tcp_new(&ins, pkt))
 			return NULL;
-		}
 	} else {
 		ins.born = now;
 	}
@@ -764,29 +763,127 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	return e;
 }
 
+/* Whether a packet without an entry may start a flow: TCP's SYN or ACK */
+static bool can_start(const struct ctlite_key *key, const struct ctlite_pkt *pkt)
+{
+	struct ctlite_insert ins = {};
+
+	return key->proto != IPPROTO_TCP || tcp_new(&ins, pkt);
+}
+
+/* What a packet of the flow of an entry with @flags is */
+static void res_found(struct ctlite_res *res, u8 flags,
+		      const struct ctlite_pkt *pkt)
+{
+	res->reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
+	res->flags = flags & ~CTLITE_F_DEAD;
+	res->confirm = false;
+	/* as nf_conntrack: NEW in the opening direction until answered */
+	res->state = res->reply || (flags & CTLITE_F_REPLIED) ?
+		     CTLITE_CT_ESTABLISHED : CTLITE_CT_NEW;
+}
+
+static void res_none(struct ctlite_res *res, u8 state)
+{
+	res->state = state;
+	res->reply = false;
+	res->confirm = false;
+	res->flags = 0;
+}
+
 /**
- * ctlite_track() - account one packet to its flow
+ * ctlite_track_pkt() - move a packet's flow on, at the tracking hook
  * @table: the table
  * @cn: the packet's namespace: its counters and timeouts
  * @key: the packet's canonical flow key
  * @pkt: direction and TCP fields of the packet
  * @now: the time, 32-bit jiffies
+ * @res: filled in with what the packet is to its flow
  *
- * Finds or makes the flow's entry and moves it on.  An entry found expired
- * is deleted and the packet starts a new flow.  Call with RCU read lock.
+ * A packet of a tracked flow updates its entry here.  A packet that may
+ * start a flow makes no entry yet: it is NEW with @res->confirm set, and
+ * ctlite_confirm() makes the entry once the packet has passed the host's
+ * filter, so a packet the firewall drops leaves nothing behind.  Never
+ * drops.  Call with RCU read lock.
+ */
+void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		      u32 now, struct ctlite_res *res)
+{
+	u32 hash = ctlite_table_hash(table, key);
+	unsigned int searched = 0, tries;
+	struct ctlite_entry *e;
+
+	res_none(res, CTLITE_CT_INVALID);
+	for (tries = 0; tries < TRACK_TRIES; tries++) {
+		e = ctlite_table_lookup(table, key, hash, &searched);
+		if (e && ctlite_entry_expired(e, now)) {
+			if (ctlite_table_delete(table, e))
+				ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
+			e = NULL;
+		}
+		if (!e) {
+			if (!can_start(key, pkt)) {
+				ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
+				break;
+			}
+			res->state = CTLITE_CT_NEW;
+			res->confirm = true;
+			ctlite_stat_add(cn, CTLITE_STAT_UNCONFIRMED, 1);
+			break;
+		}
+		switch (entry_update(table, &cn->conf, e, hash, pkt, now)) {
+		case UPDATE_OK:
+		case UPDATE_IGNORED:
+			ctlite_stat_add(cn, CTLITE_STAT_FOUND, 1);
+			res_found(res, READ_ONCE(e->flags), pkt);
+			goto out;
+		case UPDATE_INVALID:
+			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
+			goto out;
+		case UPDATE_RST_EVICT:
+			/* the RST itself belongs to the flow it ends */
+			ctlite_stat_add(cn, CTLITE_STAT_RST_EVICT, 1);
+			res_found(res, READ_ONCE(e->flags), pkt);
+			goto out;
+		case UPDATE_RESTART:
+		case UPDATE_GONE:
+			/* look again: this packet now starts a new flow */
+			break;
+		}
+	}
+out:
+	ctlite_stat_add(cn, CTLITE_STAT_SEARCHED, searched);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_track_pkt);
+
+/**
+ * ctlite_confirm() - make the entry of a new flow whose packet passed
+ * @table: the table
+ * @cn: the packet's namespace: its counters and timeouts
+ * @key: the packet's canonical flow key, as ctlite_track_pkt() had it
+ * @pkt: direction and TCP fields of the packet
+ * @now: the time, 32-bit jiffies
  *
- * Return: NF_ACCEPT, or NF_DROP when the packet starts a flow for which no
- * entry can be made (table full with nothing to evict, or no memory): the
+ * For a packet ctlite_track_pkt() found NEW with confirm set, once it has
+ * left the filter (POST_ROUTING or LOCAL_IN).  Makes the flow's entry,
+ * or, if another packet of the flow made it meanwhile, moves that one on.
+ * A full table is met here: early drop, or the packet is dropped.  Call
+ * with RCU read lock.
+ *
+ * Return: NF_ACCEPT, or NF_DROP when no entry can be made (table or
+ * namespace full with nothing to evict, a full chain, or no memory): the
  * only reason ctlite drops a packet.
  */
-unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
-			  const struct ctlite_key *key,
-			  const struct ctlite_pkt *pkt, u32 now)
+unsigned int ctlite_confirm(struct ctlite_table *table, struct ctlite_net *cn,
+			    const struct ctlite_key *key,
+			    const struct ctlite_pkt *pkt, u32 now)
 {
 	u32 hash = ctlite_table_hash(table, key);
 	unsigned int searched = 0, verdict = NF_ACCEPT, tries;
 	struct ctlite_entry *e;
 
+	this_cpu_sub(cn->stats->count[CTLITE_STAT_UNCONFIRMED], 1);
 	for (tries = 0; tries < TRACK_TRIES; tries++) {
 		e = ctlite_table_lookup(table, key, hash, &searched);
 		if (e && ctlite_entry_expired(e, now)) {
@@ -813,7 +910,6 @@ unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 			goto out;
 		case UPDATE_RESTART:
 		case UPDATE_GONE:
-			/* look again: this packet now starts a new flow */
 			break;
 		}
 	}
@@ -821,4 +917,89 @@ out:
 	ctlite_stat_add(cn, CTLITE_STAT_SEARCHED, searched);
 	return verdict;
 }
+EXPORT_SYMBOL_IF_KUNIT(ctlite_confirm);
+
+/**
+ * ctlite_track() - track a packet and confirm its flow at once
+ * @table: the table
+ * @cn: the packet's namespace: its counters and timeouts
+ * @key: the packet's canonical flow key
+ * @pkt: direction and TCP fields of the packet
+ * @now: the time, 32-bit jiffies
+ *
+ * ctlite_track_pkt(), then ctlite_confirm() when the packet starts a
+ * flow: what the two hooks do to a packet no rule drops.  Call with RCU
+ * read lock.
+ *
+ * Return: ctlite_confirm()'s verdict, or NF_ACCEPT.
+ */
+unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
+			  const struct ctlite_key *key,
+			  const struct ctlite_pkt *pkt, u32 now)
+{
+	struct ctlite_res res;
+
+	ctlite_track_pkt(table, cn, key, pkt, now, &res);
+	return res.confirm ? ctlite_confirm(table, cn, key, pkt, now) : NF_ACCEPT;
+}
 EXPORT_SYMBOL_IF_KUNIT(ctlite_track);
+
+/**
+ * ctlite_classify() - what a packet is to its flow, without moving it on
+ * @table: the table
+ * @key: the packet's canonical flow key
+ * @pkt: direction and TCP fields of the packet
+ * @now: the time, 32-bit jiffies
+ * @res: filled in
+ *
+ * For a rule that meets a packet whose tracking result is not at hand (a
+ * packet sent from process context, or a rule in a table before ctlite's
+ * hook): the flow's entry as it is now.  A segment the tracking hook
+ * found out of window reads as its flow's here.  Call with RCU read lock.
+ */
+void ctlite_classify(struct ctlite_table *table, const struct ctlite_key *key,
+		     const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res)
+{
+	unsigned int searched = 0;
+	struct ctlite_entry *e;
+
+	e = ctlite_table_lookup(table, key, ctlite_table_hash(table, key),
+				&searched);
+	if (e && !ctlite_entry_expired(e, now)) {
+		res_found(res, READ_ONCE(e->flags), pkt);
+		return;
+	}
+	res_none(res, can_start(key, pkt) ? CTLITE_CT_NEW : CTLITE_CT_INVALID);
+	res->confirm = res->state == CTLITE_CT_NEW;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_classify);
+
+/**
+ * ctlite_related() - what an ICMP error is to the flow it quotes
+ * @table: the table
+ * @key: the quoted packet's canonical flow key
+ * @pkt: the quoted packet's direction
+ * @now: the time, 32-bit jiffies
+ * @res: filled in: RELATED to a live entry, else INVALID
+ *
+ * The error travels against the packet it quotes: it is in the reply
+ * direction when the quoted packet was in the original one, as in
+ * nf_conntrack.  Changes nothing.  Call with RCU read lock.
+ */
+void ctlite_related(struct ctlite_table *table, const struct ctlite_key *key,
+		    const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res)
+{
+	unsigned int searched = 0;
+	struct ctlite_entry *e;
+
+	e = ctlite_table_lookup(table, key, ctlite_table_hash(table, key),
+				&searched);
+	if (!e || ctlite_entry_expired(e, now)) {
+		res_none(res, CTLITE_CT_INVALID);
+		return;
+	}
+	res_found(res, READ_ONCE(e->flags), pkt);
+	res->reply = !res->reply;
+	res->state = CTLITE_CT_RELATED;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_related);

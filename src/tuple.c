@@ -15,6 +15,7 @@
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/ndisc.h>
 #include <net/tcp.h>
 #include <kunit/visibility.h>
 
@@ -230,3 +231,195 @@ enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_parse_skb);
+
+/*
+ * The ports of a quoted packet's L4 header at @thoff, as parse_l4() reads
+ * them from a whole one: an ICMP error quotes at least 8 bytes of it
+ * (RFC 792), enough for ports and an echo id, not for a TCP header
+ */
+static bool quoted_ports(const struct sk_buff *skb, unsigned int thoff,
+			 struct ctlite_key *key)
+{
+	u8 own_icmp = key->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	__be16 buf[4];
+	const __be16 *p;
+	u8 type;
+
+	switch (key->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		p = skb_header_pointer(skb, thoff, 2 * sizeof(*p), buf);
+		if (!p)
+			return false;
+		key->port[0] = p[0];
+		key->port[1] = p[1];
+		return true;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		/* ICMP in IPv6, or ICMPv6 in IPv4: another protocol, no id */
+		if (key->proto != own_icmp)
+			return true;
+		p = skb_header_pointer(skb, thoff, sizeof(buf), buf);
+		if (!p)
+			return false;
+		/* an error about an echo; errors about errors are about nothing */
+		type = *(const u8 *)p;
+		if (own_icmp == IPPROTO_ICMP ?
+		    type != ICMP_ECHO && type != ICMP_ECHOREPLY :
+		    type != ICMPV6_ECHO_REQUEST && type != ICMPV6_ECHO_REPLY)
+			return false;
+		key->port[0] = p[2];
+		key->port[1] = p[2];
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool icmp_is_error(u8 type)
+{
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_REDIRECT:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum ctlite_other other_ipv4(const struct sk_buff *skb, u32 net_id,
+				    struct ctlite_key *key)
+{
+	unsigned int nhoff = skb_network_offset(skb), off;
+	const struct iphdr *iph;
+	const struct icmphdr *ih;
+	struct iphdr buf, ibuf;
+	struct icmphdr hbuf;
+	__be32 daddr;
+
+	iph = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	if (!iph || iph->protocol != IPPROTO_ICMP ||
+	    (iph->frag_off & htons(IP_MF | IP_OFFSET)))
+		return CTLITE_OTHER_NONE;
+	/* the pointer may be into the skb, not @buf: keep what is needed */
+	daddr = iph->daddr;
+	off = nhoff + iph->ihl * 4;
+	ih = skb_header_pointer(skb, off, sizeof(hbuf), &hbuf);
+	if (!ih || !icmp_is_error(ih->type))
+		return CTLITE_OTHER_NONE;
+	off += sizeof(*ih);
+	/*
+	 * The quoted header: a packet this flow sent, coming back to its
+	 * sender.  An error addressed to anyone else is not about it.
+	 */
+	iph = skb_header_pointer(skb, off, sizeof(ibuf), &ibuf);
+	if (!iph || iph->version != 4 || iph->ihl < sizeof(*iph) / 4 ||
+	    (iph->frag_off & htons(IP_OFFSET)) || iph->saddr != daddr)
+		return CTLITE_OTHER_NONE;
+	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
+	key->addr.ip[0] = iph->saddr;
+	key->addr.ip[1] = iph->daddr;
+	return quoted_ports(skb, off + iph->ihl * 4, key) ?
+	       CTLITE_OTHER_ERROR : CTLITE_OTHER_NONE;
+}
+
+/* ICMPv6 that nf_conntrack never tracks (its noct_valid_new): ND and MLD */
+static bool icmp6_is_noct(u8 type)
+{
+	switch (type) {
+	case ICMPV6_MGM_QUERY:
+	case ICMPV6_MGM_REPORT:
+	case ICMPV6_MGM_REDUCTION:
+	case NDISC_ROUTER_SOLICITATION:
+	case NDISC_ROUTER_ADVERTISEMENT:
+	case NDISC_NEIGHBOUR_SOLICITATION:
+	case NDISC_NEIGHBOUR_ADVERTISEMENT:
+	case NDISC_REDIRECT:
+	case ICMPV6_MLD2_REPORT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum ctlite_other other_ipv6(const struct sk_buff *skb, u32 net_id,
+				    struct ctlite_key *key)
+{
+	unsigned int nhoff = skb_network_offset(skb);
+	const struct ipv6hdr *ip6h;
+	const struct icmp6hdr *ih;
+	struct ipv6hdr buf, ibuf;
+	struct icmp6hdr hbuf;
+	struct in6_addr daddr;
+	__be16 frag_off;
+	u8 nexthdr;
+	int off;
+
+	ip6h = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	if (!ip6h)
+		return CTLITE_OTHER_NONE;
+	/* the pointer may be into the skb, not @buf: keep what is needed */
+	daddr = ip6h->daddr;
+	nexthdr = ip6h->nexthdr;
+	off = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr, &frag_off);
+	if (off < 0 || nexthdr != IPPROTO_ICMPV6 ||
+	    (frag_off & htons(IP6_OFFSET | IP6_MF)))
+		return CTLITE_OTHER_NONE;
+	ih = skb_header_pointer(skb, off, sizeof(hbuf), &hbuf);
+	if (!ih)
+		return CTLITE_OTHER_NONE;
+	if (icmp6_is_noct(ih->icmp6_type))
+		return CTLITE_OTHER_NOCT;
+	if (ih->icmp6_type & ICMPV6_INFOMSG_MASK)
+		return CTLITE_OTHER_NONE;
+	off += sizeof(*ih);
+	ip6h = skb_header_pointer(skb, off, sizeof(ibuf), &ibuf);
+	if (!ip6h || ip6h->version != 6 ||
+	    ipv6_addr_cmp(&ip6h->saddr, &daddr))
+		return CTLITE_OTHER_NONE;
+	nexthdr = ip6h->nexthdr;
+	off = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
+	if (off < 0 || (frag_off & htons(IP6_OFFSET)))
+		return CTLITE_OTHER_NONE;
+	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
+	key->addr.ip6[0] = ip6h->saddr;
+	key->addr.ip6[1] = ip6h->daddr;
+	return quoted_ports(skb, off, key) ? CTLITE_OTHER_ERROR : CTLITE_OTHER_NONE;
+}
+
+/**
+ * ctlite_parse_other() - what a packet that is not a flow's own is about
+ * @skb: a packet ctlite_parse_skb() found CTLITE_PARSE_IGNORE
+ * @family: NFPROTO_IPV4 or NFPROTO_IPV6
+ * @net_id: the packet's namespace's id in keys
+ * @key: for an ICMP error, the key of the flow of the packet it quotes
+ * @pkt: for an ICMP error, the quoted packet's direction
+ *
+ * An ICMP or ICMPv6 error (destination unreachable, fragmentation needed
+ * or packet too big, time exceeded, parameter problem, redirect, source
+ * quench) quotes the header of a packet it is about, which must have
+ * come from the error's destination.
+ *
+ * Return: CTLITE_OTHER_ERROR with @key and @pkt set, CTLITE_OTHER_NOCT
+ * for neighbour discovery and MLD, or CTLITE_OTHER_NONE.
+ */
+enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
+				     u32 net_id, struct ctlite_key *key,
+				     struct ctlite_pkt *pkt)
+{
+	enum ctlite_other ret;
+
+	memset(pkt, 0, sizeof(*pkt));
+	if (family == NFPROTO_IPV4)
+		ret = other_ipv4(skb, net_id, key);
+	else
+		ret = other_ipv6(skb, net_id, key);
+	if (ret == CTLITE_OTHER_ERROR)
+		pkt->src_is_1 = ctlite_key_canonicalize(key);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_parse_other);

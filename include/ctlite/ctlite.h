@@ -37,6 +37,13 @@ enum ctlite_stat {
 	CTLITE_STAT_SEARCHED,		/* entries compared by lookups */
 	CTLITE_STAT_GC_RUNS,
 	CTLITE_STAT_CHAIN_TOO_LONG,	/* new flow dropped: its chain is full */
+	/*
+	 * first packets of new flows not yet past the filter: up at the
+	 * tracking hook, down at confirmation; what stays was dropped by the
+	 * firewall before it could make an entry
+	 */
+	CTLITE_STAT_UNCONFIRMED,
+	CTLITE_STAT_RELATED,		/* ICMP error quoting a tracked flow */
 	CTLITE_STAT_NUM
 };
 
@@ -136,6 +143,30 @@ struct ctlite_pkt {
 	u32 len;
 };
 
+/* What a packet is to its flow, as a firewall rule sees it */
+enum ctlite_ctstate {
+	CTLITE_CT_INVALID,	/* does not fit its flow, or malformed */
+	CTLITE_CT_NEW,		/* a flow's first packet, or more before an answer */
+	CTLITE_CT_ESTABLISHED,	/* a flow that has been answered, either way */
+	CTLITE_CT_RELATED,	/* an ICMP error about a tracked flow */
+	CTLITE_CT_UNTRACKED,	/* exempted (notrack) or not a flow (ND, MLD) */
+};
+
+/**
+ * struct ctlite_res - what tracking made of one packet
+ * @state: enum ctlite_ctstate
+ * @reply: the packet travels in its flow's reply direction
+ * @confirm: the first packet of a flow without an entry: the entry is
+ *	     made when the packet leaves the host's filter (confirmation)
+ * @flags: the flow's CTLITE_F_* after the packet (0 without an entry)
+ */
+struct ctlite_res {
+	u8 state;
+	bool reply;
+	bool confirm;
+	u8 flags;
+};
+
 struct ctlite_net *ctlite_pernet(const struct net *net);
 int ctlite_resize_live(unsigned int size);
 
@@ -162,6 +193,17 @@ enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 				   u32 net_id, struct ctlite_key *key,
 				   struct ctlite_pkt *pkt);
 
+/* What a packet that is not a flow's own is instead */
+enum ctlite_other {
+	CTLITE_OTHER_NONE,	/* nothing: a fragment, an unknown ICMP type */
+	CTLITE_OTHER_ERROR,	/* an ICMP error: the key is its quoted flow's */
+	CTLITE_OTHER_NOCT,	/* neighbour discovery or MLD: never tracked */
+};
+
+enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
+				     u32 net_id, struct ctlite_key *key,
+				     struct ctlite_pkt *pkt);
+
 /* track.c */
 void ctlite_conf_init(struct ctlite_conf *conf);
 u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
@@ -169,6 +211,16 @@ u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 			  const struct ctlite_key *key,
 			  const struct ctlite_pkt *pkt, u32 now);
+void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		      u32 now, struct ctlite_res *res);
+unsigned int ctlite_confirm(struct ctlite_table *table, struct ctlite_net *cn,
+			    const struct ctlite_key *key,
+			    const struct ctlite_pkt *pkt, u32 now);
+void ctlite_classify(struct ctlite_table *table, const struct ctlite_key *key,
+		     const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res);
+void ctlite_related(struct ctlite_table *table, const struct ctlite_key *key,
+		    const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res);
 const char *ctlite_tcp_state_name(u8 state);
 
 /* gc.c: a run's budget, in entries seen and in time */
@@ -181,6 +233,12 @@ void ctlite_gc_stop(void);
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);
 void ctlite_hooks_unregister(struct net *net);
+void ctlite_skb_res(struct sk_buff *skb, u8 family, struct net *net,
+		    struct ctlite_res *res);
+
+/* match.c */
+int ctlite_match_init(void);
+void ctlite_match_exit(void);
 
 /* procfs.c */
 int ctlite_proc_init(struct net *net);

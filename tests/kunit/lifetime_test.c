@@ -1422,6 +1422,143 @@ static void a_container_cannot_outlive_the_hosts_timeouts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(3));
 }
 
+/* What the tracking hook makes of a segment of flow 0; nothing confirmed */
+static struct ctlite_res track_only(struct fixture *f, bool from_client, u8 flags,
+				    u32 seq, u32 ack)
+{
+	struct ctlite_pkt pkt = {
+		.tcp_flags = flags, .seq = seq, .ack = ack, .win = WIN,
+		.wscale = CTLITE_WSCALE_NONE,
+	};
+	struct ctlite_res res;
+	struct ctlite_key k;
+
+	pkt.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, from_client);
+	rcu_read_lock();
+	ctlite_track_pkt(f->t, f->ns, &k, &pkt, f->now, &res);
+	rcu_read_unlock();
+	return res;
+}
+
+static void expect_res(struct kunit *test, struct ctlite_res res, u8 state,
+		       bool reply)
+{
+	KUNIT_EXPECT_EQ(test, res.state, state);
+	KUNIT_EXPECT_EQ(test, res.reply, reply);
+}
+
+/*
+ * The states a rule sees, on nf_conntrack's terms: NEW until answered,
+ * then ESTABLISHED both ways; what does not fit the flow is INVALID
+ */
+static void rule_states_follow_nf_conntrack(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	struct ctlite_res res;
+
+	/* a SYN-ACK or a FIN without an entry: INVALID, nothing made */
+	expect_res(test, track_only(f, false, SYNACK, 500, 101), CTLITE_CT_INVALID, false);
+	expect_res(test, track_only(f, true, FINACK, 100, 1), CTLITE_CT_INVALID, false);
+	KUNIT_EXPECT_NULL(test, entry(f, IPPROTO_TCP, 0));
+
+	res = track_only(f, true, SYN, 100, 0);
+	expect_res(test, res, CTLITE_CT_NEW, false);
+	KUNIT_EXPECT_TRUE(test, res.confirm);
+	tcp(f, true, SYN, 100, 0);
+	/* a retransmitted SYN: still NEW, and its entry is there */
+	res = track_only(f, true, SYN, 100, 0);
+	expect_res(test, res, CTLITE_CT_NEW, false);
+	KUNIT_EXPECT_FALSE(test, res.confirm);
+
+	res = track_only(f, false, SYNACK, 500, 101);
+	expect_res(test, res, CTLITE_CT_ESTABLISHED, true);
+	KUNIT_EXPECT_TRUE(test, res.flags & CTLITE_F_REPLIED);
+	KUNIT_EXPECT_FALSE(test, res.flags & CTLITE_F_ASSURED);
+	res = track_only(f, true, ACK, 101, 501);
+	expect_res(test, res, CTLITE_CT_ESTABLISHED, false);
+	KUNIT_EXPECT_TRUE(test, res.flags & CTLITE_F_ASSURED);
+
+	/* out of the window, and an ACK of what was never sent */
+	expect_res(test, track_only(f, true, RST, 101 + (1U << 30), 0),
+		   CTLITE_CT_INVALID, false);
+	expect_res(test, track_only(f, false, ACK, 501, 101 + (1U << 20)),
+		   CTLITE_CT_INVALID, false);
+	/* the exact RST ends the flow, and belongs to it */
+	expect_res(test, track_only(f, false, RST, 501, 0), CTLITE_CT_ESTABLISHED, true);
+	KUNIT_EXPECT_NULL(test, entry(f, IPPROTO_TCP, 0));
+}
+
+/*
+ * A first packet the firewall drops never reaches confirmation: it makes
+ * no entry, and is counted as unconfirmed until one does
+ */
+static void a_filtered_first_packet_leaves_no_entry(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	struct ctlite_pkt pkt = {
+		.tcp_flags = SYN, .seq = 100, .win = WIN,
+		.wscale = CTLITE_WSCALE_NONE,
+	};
+	struct ctlite_key k;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		expect_res(test, track_only(f, true, SYN, 100, 0), CTLITE_CT_NEW, false);
+	KUNIT_EXPECT_NULL(test, entry(f, IPPROTO_TCP, 0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 0);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_UNCONFIRMED), 3U);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_NEW), 0U);
+
+	/* the fourth gets through */
+	expect_res(test, track_only(f, true, SYN, 100, 0), CTLITE_CT_NEW, false);
+	pkt.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, true);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, ctlite_confirm(f->t, f->ns, &k, &pkt, f->now),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_ASSERT_NOT_NULL(test, entry(f, IPPROTO_TCP, 0));
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_NEW), 1U);
+	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_UNCONFIRMED), 3U);
+	expect_state(test, f, CTLITE_TCP_SYN_SENT, 120);
+}
+
+/* An ICMP error quoting a packet of a tracked flow is RELATED to it */
+static void icmp_error_is_related_to_the_flow_it_quotes(struct kunit *test)
+{
+	struct fixture *f = fixture(test, 64, 100);
+	struct ctlite_pkt quoted = {};
+	struct ctlite_res res;
+	struct ctlite_key k;
+
+	/* the client's SYN, quoted by an error on its way back to the client */
+	quoted.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, true);
+	rcu_read_lock();
+	ctlite_related(f->t, &k, &quoted, f->now, &res);
+	rcu_read_unlock();
+	expect_res(test, res, CTLITE_CT_INVALID, false);
+
+	tcp(f, true, SYN, 100, 0);
+	rcu_read_lock();
+	ctlite_related(f->t, &k, &quoted, f->now, &res);
+	rcu_read_unlock();
+	expect_res(test, res, CTLITE_CT_RELATED, true);
+
+	/* the server's SYN-ACK quoted on its way back to the server */
+	tcp(f, false, SYNACK, 500, 101);
+	quoted.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, false);
+	rcu_read_lock();
+	ctlite_related(f->t, &k, &quoted, f->now, &res);
+	rcu_read_unlock();
+	expect_res(test, res, CTLITE_CT_RELATED, false);
+
+	/* the flow gone by: nothing to be related to */
+	f->now += SECS(61);
+	rcu_read_lock();
+	ctlite_related(f->t, &k, &quoted, f->now, &res);
+	rcu_read_unlock();
+	expect_res(test, res, CTLITE_CT_INVALID, false);
+}
+
 static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(tcp_follows_nf_conntrack_states_and_timeouts),
 	KUNIT_CASE(rst_evicts_entry_at_once),
@@ -1462,6 +1599,9 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(early_drop_never_takes_another_namespaces_entry),
 	KUNIT_CASE(a_container_cannot_outlive_the_hosts_timeouts),
 	KUNIT_CASE(leaving_namespaces_are_flushed_in_one_walk),
+	KUNIT_CASE(rule_states_follow_nf_conntrack),
+	KUNIT_CASE(a_filtered_first_packet_leaves_no_entry),
+	KUNIT_CASE(icmp_error_is_related_to_the_flow_it_quotes),
 	KUNIT_CASE(gc_frees_100k_expired_entries),
 	{}
 };

@@ -396,6 +396,68 @@ static void other_protocols_are_tracked_by_address_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ntohs(key.port[1]), 0);
 }
 
+struct v4_icmp_error {
+	struct iphdr ip;
+	struct icmphdr icmp;
+	struct iphdr inner;
+	__be16 ports[2];
+	__be32 seq;		/* the 8 bytes of TCP an error quotes */
+} __packed;
+
+/*
+ * A destination unreachable from @from to the sender of @quoted: the key
+ * it gives is the quoted flow's, in the quoted packet's direction
+ */
+static void icmp_error_gives_the_quoted_flows_key(struct kunit *test)
+{
+	struct ctlite_key flow, quoted;
+	struct v4_icmp_error e = {};
+	struct ctlite_pkt pkt;
+	struct sk_buff *skb;
+	struct v4_tcp syn;
+	bool src_is_1, ignored;
+
+	v4_tcp_packet(&syn, 0x0a000002, 40000, 0x0a000001, 80);
+	KUNIT_ASSERT_EQ(test, parse(test, NFPROTO_IPV4, &syn, sizeof(syn), &flow,
+				    &src_is_1), CTLITE_PARSE_OK);
+
+	e.ip.version = 4;
+	e.ip.ihl = 5;
+	e.ip.protocol = IPPROTO_ICMP;
+	e.ip.tot_len = htons(sizeof(e));
+	e.ip.saddr = htonl(0x0a000009);		/* a router on the way */
+	e.ip.daddr = syn.ip.saddr;		/* back to the SYN's sender */
+	e.icmp.type = ICMP_DEST_UNREACH;
+	e.icmp.code = ICMP_FRAG_NEEDED;
+	e.inner = syn.ip;
+	e.ports[0] = syn.tcp.source;
+	e.ports[1] = syn.tcp.dest;
+	/* the plain parse leaves it to ctlite_parse_other() */
+	KUNIT_EXPECT_EQ(test, parse(test, NFPROTO_IPV4, &e, sizeof(e), &quoted,
+				    &ignored), CTLITE_PARSE_IGNORE);
+
+	skb = packet(test, &e, sizeof(e));
+	KUNIT_EXPECT_EQ(test, ctlite_parse_other(skb, NFPROTO_IPV4, NET, &quoted, &pkt),
+			CTLITE_OTHER_ERROR);
+	KUNIT_EXPECT_EQ(test, memcmp(&quoted, &flow, sizeof(flow)), 0);
+	KUNIT_EXPECT_EQ(test, pkt.src_is_1, src_is_1);
+	kfree_skb(skb);
+
+	/* addressed to anyone but the quoted packet's sender: not about it */
+	e.ip.daddr = htonl(0x0a000003);
+	skb = packet(test, &e, sizeof(e));
+	KUNIT_EXPECT_EQ(test, ctlite_parse_other(skb, NFPROTO_IPV4, NET, &quoted, &pkt),
+			CTLITE_OTHER_NONE);
+	kfree_skb(skb);
+
+	/* cut inside the quoted ports: nothing to look up */
+	e.ip.daddr = syn.ip.saddr;
+	skb = packet(test, &e, offsetof(struct v4_icmp_error, ports) + 2);
+	KUNIT_EXPECT_EQ(test, ctlite_parse_other(skb, NFPROTO_IPV4, NET, &quoted, &pkt),
+			CTLITE_OTHER_NONE);
+	kfree_skb(skb);
+}
+
 static struct kunit_case parse_cases[] = {
 	KUNIT_CASE(tcp_packet_gives_canonical_key),
 	KUNIT_CASE(tcp_flags_and_sequence_numbers_are_read),
@@ -408,6 +470,7 @@ static struct kunit_case parse_cases[] = {
 	KUNIT_CASE(ipv6_extension_headers_and_fragments),
 	KUNIT_CASE(icmpv6_neighbour_discovery_is_ignored),
 	KUNIT_CASE(other_protocols_are_tracked_by_address_pair),
+	KUNIT_CASE(icmp_error_gives_the_quoted_flows_key),
 	{}
 };
 
