@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules check demo stress bench bench-quick kernel lint install \
+.PHONY: all modules tools check demo stress bench bench-quick kernel lint install \
 	install-config dkms-install dkms-remove version clean help
 
 # The release, from the one place it is written
@@ -31,6 +31,11 @@ DKMS_DIR := $(DKMS_SOURCETREE)/ctlite-$(VERSION)
 # What DKMS needs to build the module (Kbuild builds; the Makefile is not used)
 DKMS_FILES := Kbuild dkms.conf LICENSE README.md src include tests/kunit
 
+# The iptables extension: where iptables looks for it, and how to build it
+XTLIBDIR ?= $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null)
+TOOLS_CFLAGS ?= -O2 -g
+TOOLS := tools/libxt_ctlite.so
+
 all: modules
 
 modules:
@@ -39,6 +44,15 @@ modules:
 		exit 1; \
 	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# User space, against Debian's libraries (installed first when missing)
+tools:
+	@$(VM)/deps.sh tools
+	@$(MAKE) --no-print-directory $(TOOLS)
+
+tools/libxt_ctlite.so: tools/libxt_ctlite.c include/ctlite/xt_ctlite.h
+	$(CC) $(TOOLS_CFLAGS) -Wall -Wextra -Werror -fPIC -shared -Iinclude \
+		$$(pkg-config --cflags xtables) -o $@ $< $$(pkg-config --libs xtables)
 
 check:
 	@$(VM)/check.sh
@@ -64,9 +78,11 @@ lint:
 
 # modules_install runs depmod only where the tree has a System.map, which
 # a distribution's headers package does not: run it here in every case
-install: modules
+install: modules tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -b "$(or $(INSTALL_MOD_PATH),/)" "$$(cat $(KDIR)/include/config/kernel.release)"
+	@[ -n "$(XTLIBDIR)" ] || { echo "ctlite: pkg-config knows no xtables lib dir; set XTLIBDIR=" >&2; exit 1; }
+	install -D -m 0644 tools/libxt_ctlite.so "$(DESTDIR)$(XTLIBDIR)/libxt_ctlite.so"
 
 # Example configuration, scripts/ctlite-tune's sizing for 4 GiB.  A file
 # already there that differs is kept, and ours goes beside it as .new
@@ -115,7 +131,7 @@ version:
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf build
+	rm -rf build $(TOOLS)
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \) \
 		-not -path './.git/*' -delete
@@ -123,7 +139,9 @@ clean:
 help:
 	@echo 'ctlite targets:'
 	@echo '  make [modules]  build ctlite.ko against KDIR (default $(KDIR))'
-	@echo '  make install    install it there (INSTALL_MOD_PATH respected) and run depmod'
+	@echo '  make tools      the iptables extension tools/libxt_ctlite.so (-m ctlite)'
+	@echo '  make install    install the module there (INSTALL_MOD_PATH respected), run'
+	@echo '                  depmod, and put libxt_ctlite.so in XTLIBDIR (DESTDIR respected)'
 	@echo '  make install-config  example /etc/modprobe.d, sysctl.d and modules-load.d'
 	@echo '                  files (DESTDIR respected; differing files are kept)'
 	@echo '  make dkms-install  add, build and install with DKMS (sources in'

@@ -266,6 +266,10 @@ static int __init ctlite_init(void)
 		goto err_pernet;
 	/* counts in the initial namespace's state, which exists from here */
 	ctlite_gc_start();
+	/* last: a rule may use the match, and the table, from here */
+	err = ctlite_match_init();
+	if (err)
+		goto err_match;
 
 	entry_bytes = ctlite_entry_size(AF_INET);
 	pr_info("%u buckets, %u max, %u bytes per entry (%llu MiB at max)\n",
@@ -273,6 +277,9 @@ static int __init ctlite_init(void)
 		DIV_ROUND_UP_ULL((u64)entry_bytes * table_size.max, SZ_1M));
 	return 0;
 
+err_match:
+	ctlite_gc_stop();
+	unregister_pernet_subsys(&ctlite_net_ops);
 err_pernet:
 	set_live_table(NULL);
 	ctlite_table_destroy(table);
@@ -286,6 +293,7 @@ static void __exit ctlite_exit(void)
 	struct ctlite_table *table;
 	unsigned int freed;
 
+	ctlite_match_exit();
 	ctlite_gc_stop();
 	freed_by_netns_exit = 0;
 	unregister_pernet_subsys(&ctlite_net_ops);

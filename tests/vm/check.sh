@@ -68,6 +68,10 @@ gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-fuzz" \
 	"$CTLITE_TOP/tests/fuzz/ctlite-fuzz.c"
 gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-peer" \
 	"$CTLITE_TOP/tests/peer/ctlite-peer.c"
+# the iptables extension, where the guest's iptables is told to look
+make -s -C "$CTLITE_TOP" TOOLS_CFLAGS="-O1 -g" tools/libxt_ctlite.so
+mkdir -p "$out/modules/xtables"
+cp "$CTLITE_TOP/tools/libxt_ctlite.so" "$out/modules/xtables/"
 if [ "$mode" = stress ]; then
 	rc=0
 	CTLITE_GUEST=stress CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-5400} \

@@ -67,7 +67,10 @@ examples_match_ctlite_tune() {
 }
 
 make_install_stages_module_and_depmod() {
-	make -C "$src" KDIR="$kdir" INSTALL_MOD_PATH="$root" install
+	make -C "$src" KDIR="$kdir" INSTALL_MOD_PATH="$root" DESTDIR="$root" install
+	# the iptables extension, where iptables looks for it
+	[ -f "$root$(pkg-config --variable=xtlibdir xtables)/libxt_ctlite.so" ] ||
+		fail "make install put no libxt_ctlite.so in the xtables lib dir"
 	# Kbuild's directory for external modules: extra/ on 6.1, updates/
 	# on 6.12
 	local ko
