@@ -25,7 +25,9 @@
  *   udp-server ADDR PORT [SECS]      echo datagrams, for SECS (120) s
  *   udp-send ADDR PORT N [SPORT]     N datagrams from N source ports (from
  *                                    SPORT on), no waiting
- *   udp-ask ADDR PORT                send one datagram, expect it back
+ *   udp-ask ADDR PORT [SIZE]         send one datagram of SIZE bytes
+ *                                    (default 4; above the MTU it goes
+ *                                    in fragments), expect it back
  *   forge ADDR PORT SRC SPORT FLAGS SEQ ACK N [SEQSTEP [ACKSTEP]]
  *                                    N TCP segments (IPv4, raw socket)
  *                                    from SRC:SPORT, any address, with
@@ -361,10 +363,13 @@ static int tcp_server(const struct addr *a, unsigned long secs)
 	return 0;
 }
 
+/* The largest datagram udp-ask sends and udp-server echoes */
+#define DGRAM_MAX	16384
+
 static int udp_server(const struct addr *a, unsigned long secs)
 {
 	struct sockaddr_storage peer;
-	char buf[LINE_MAX_BYTES];
+	static char buf[DGRAM_MAX];
 	double end = now() + secs;
 	socklen_t plen;
 	ssize_t got;
@@ -407,24 +412,28 @@ static int udp_send(const struct addr *a, unsigned long n, unsigned long sport)
 	return 0;
 }
 
-static int udp_ask(const struct addr *a)
+static int udp_ask(const struct addr *a, unsigned long size)
 {
-	char buf[16];
+	static char out[DGRAM_MAX], in[DGRAM_MAX];
+	unsigned long i;
 	ssize_t got;
 	int fd;
 
+	for (i = 0; i < size; i++)
+		out[i] = "ping"[i % 4];
 	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		fail_errno("socket");
 	set_timeout(fd, CONNECT_SECS);
-	if (sendto(fd, "ping", 4, 0, (const struct sockaddr *)&a->ss, a->len) != 4)
+	if (sendto(fd, out, size, 0, (const struct sockaddr *)&a->ss, a->len) !=
+	    (ssize_t)size)
 		fail_errno("sendto");
-	got = recv(fd, buf, sizeof(buf), 0);
+	got = recv(fd, in, sizeof(in), 0);
 	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		fail("no answer in 5 s");
 	if (got < 0)
 		fail_errno("recv");
-	if (got != 4 || memcmp(buf, "ping", 4))
+	if (got != (ssize_t)size || memcmp(in, out, size))
 		fail("a different answer");
 	return 0;
 }
@@ -777,7 +786,7 @@ int main(int argc, char **argv)
 				num_arg(argc, argv, 1, "source port", 65535, 0));
 	}
 	if (!strcmp(mode, "udp-ask"))
-		return udp_ask(&a);
+		return udp_ask(&a, num_arg(argc, argv, 0, "bytes", DGRAM_MAX, 4));
 	if (!strcmp(mode, "forge"))
 		return forge_segments(&a, argc, argv);
 	bad_usage("unknown mode");

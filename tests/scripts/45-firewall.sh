@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctlite as the state source of a stateful firewall (`-m ctlite`), with the
+# real iptables and ip6tables, against nf_conntrack's `-m conntrack` on the
+# same traffic.  ct-b is a server whose INPUT policy is DROP; ct-a is a
+# client and the peer of ct-b's own connections.  The same ruleset runs
+# once per tracker, and the outcomes and the rule counters must agree.
+. "$(dirname "$0")/lib.sh"
+
+XTLIBDIR=$(pkg-config --variable=xtlibdir xtables)
+# the build's extension first, then the system's
+export XTABLES_LIBDIR=$CTLITE_MODS/xtables:$XTLIBDIR
+CPORT=41000
+
+# ipt ARGS...: iptables of backend $B (nft or legacy) and family $F, in
+# ct-b; ipt_restore and ipt_save likewise
+ipt() {
+	ip netns exec ct-b "$(ipt_cmd)" "$@"
+}
+ipt_cmd() { if [ "$F" = 4 ]; then echo "iptables-$B${1:-}"; else echo "ip6tables-$B${1:-}"; fi; }
+ipt_restore() { ip netns exec ct-b "$(ipt_cmd -restore)"; }
+ipt_save() { ip netns exec ct-b "$(ipt_cmd -save)" -t filter; }
+
+# Until the last rule that used the match is gone (a namespace's rules go
+# with it, a little after it is deleted)
+module_released() {
+	wait_for '[ "$(cat /sys/module/ctlite/refcnt)" = 0 ]' 30 >/dev/null ||
+		die "ctlite is still held: refcnt $(cat /sys/module/ctlite/refcnt)"
+}
+
+# The usual server ruleset, with match $M (conntrack or ctlite).  The
+# RELATED ICMP rule comes first so its counter tells the errors apart.
+ruleset() {
+	local icmp=icmp type=--icmp-type nd=
+	if [ "$F" = 6 ]; then
+		# neighbour discovery is UNTRACKED in both trackers
+		icmp=ipv6-icmp type=--icmpv6-type
+		nd="-A INPUT -p $icmp -m $M --ctstate UNTRACKED -j ACCEPT"
+	fi
+	cat <<-EOF
+	*filter
+	:INPUT DROP [0:0]
+	:FORWARD ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	-A INPUT -i lo -j ACCEPT
+	-A INPUT -p $icmp -m $M --ctstate RELATED -j ACCEPT
+	-A INPUT -m $M --ctstate RELATED,ESTABLISHED -j ACCEPT
+	-A INPUT -m $M --ctstate INVALID -j DROP
+	-A INPUT -p tcp -m tcp --dport 80 -m $M --ctstate NEW -j ACCEPT
+	-A INPUT -p $icmp -m $icmp $type echo-request -j ACCEPT
+	$nd
+	COMMIT
+	EOF
+}
+
+# The packet counters of INPUT: the policy's, then each rule's in order
+counters() {
+	ipt -t filter -S INPUT -v 2>/dev/null | awk '
+		/^-P INPUT/ { for (i = 1; i <= NF; i++) if ($i == "-c") p = $(i + 1) }
+		/^-A INPUT/ { for (i = 1; i <= NF; i++) if ($i == "-c") r = r " " $(i + 1) }
+		END { print p r }'
+}
+
+# A run of the traffic against the ruleset with $M: prints the counters
+server_run() {
+	local a=10.99.0.1 b=10.99.0.2
+	[ "$F" = 4 ] || a=fd99::1 b=fd99::2
+	netns_pair
+	ruleset | ipt_restore
+	peer_b tcp-server "$b" 80 60 >/dev/null &
+	peer_a tcp-server "$a" 80 60 >/dev/null &
+	peer_a udp-server "$a" 53 60 >/dev/null &
+	wait_listen ct-b tcp 80
+	wait_listen ct-a tcp 80
+	wait_listen ct-a udp 53
+
+	# clients reach :80; the server's own TCP and UDP get their answers,
+	# a fragmented UDP answer included; pings both ways
+	peer_a tcp-connect "$b" 80 || die "$M: a client could not reach :80"
+	peer_b tcp-connect "$a" 80 || die "$M: ct-b's own connection got no answer"
+	peer_b udp-ask "$a" 53 || die "$M: ct-b's own UDP got no answer"
+	peer_b udp-ask "$a" 53 3000 || die "$M: a fragmented UDP answer did not pass"
+	in_a ping -c 1 -W 5 "$b" >/dev/null || die "$M: ping in failed"
+	in_b ping -c 1 -W 5 "$a" >/dev/null || die "$M: ping out failed"
+	# a datagram to a closed port: its ICMP port unreachable is RELATED
+	peer_b udp-send "$a" 9 1
+	if [ "$F" = 4 ]; then
+		# unsolicited SYNs to a filtered port: dropped, and no entry left
+		peer_a syn-flood "$b" 81 50 7
+		# an out-of-window RST on a live connection: INVALID, and the
+		# connection lives on
+		coproc SESSION { peer_a tcp-session "$b" 80 "$CPORT"; }
+		read -r -t 20 line <&"${SESSION[0]}" || line=
+		[ "$line" = connected ] || die "$M: no session"
+		peer_a forge "$b" 80 "$a" "$CPORT" R r 0 20
+		echo still-here >&"${SESSION[1]}"
+		read -r -t 20 line <&"${SESSION[0]}" || line=
+		[ "$line" = still-here ] || die "$M: the session died of a forged RST"
+	fi
+	nap 0.5
+	if [ "$M" = ctlite ] && [ "$F" = 4 ]; then
+		# what only ctlite shows: the flood left no entry, and was
+		# counted unconfirmed
+		! ct_lines ct-b 'dport=81 ' >/dev/null ||
+			die "a filtered SYN left an entry: $(ct_lines ct-b 'dport=81 ')"
+		[ "$(ct_stat ct-b unconfirmed)" -ge 50 ] ||
+			die "unconfirmed $(ct_stat ct-b unconfirmed), not the 50 filtered SYNs"
+		expect_entry ct-b "^ipv4 +2 tcp +6 [0-9]+ ESTABLISHED src=10.99.0.1 dst=10.99.0.2 sport=$CPORT dport=80 .*\[ASSURED\]"
+	fi
+	counters
+}
+
+# IPv4 and IPv6, iptables-nft (Debian's default) and iptables-legacy:
+# the ruleset on nf_conntrack and on ctlite give the same counters.  The
+# backends share the match, so nf_conntrack runs on nft only, and each
+# ctlite run is held to the nft one of its family.
+server_ruleset_agrees_with_conntrack() {
+	local run_ct run_cl ct cl i line
+	ctlite_load
+	modprobe -a nf_conntrack xt_conntrack
+	for F in 4 6; do
+		run_ct=$(B=nft M=conntrack server_run)
+		read -r -a ct <<<"$run_ct"
+		for B in nft legacy; do
+			run_cl=$(M=ctlite server_run)
+			echo "# IPv$F counters (policy, then rules) conntrack: $run_ct; ctlite on $B: $run_cl"
+			read -r -a cl <<<"$run_cl"
+			[ "${#ct[@]}" = "${#cl[@]}" ] || die "$B IPv$F: counters of different rules"
+			[ "${#cl[@]}" -ge 7 ] || die "$B IPv$F: too few counters"
+			# exact, but for ESTABLISHED (3: delayed ACKs may vary) and
+			# neighbour discovery (7)
+			for i in 0 1 2 4 5 6; do
+				[ "${ct[$i]}" = "${cl[$i]}" ] ||
+					die "$B IPv$F: counter $i differs: conntrack ${ct[$i]}, ctlite ${cl[$i]}"
+			done
+			[ "${cl[3]}" -gt 0 ] || die "$B IPv$F: nothing ESTABLISHED under ctlite"
+			[ "${cl[2]}" = 1 ] || die "$B IPv$F: the port unreachable was not RELATED"
+		done
+	done
+	module_released
+}
+
+# The rules of the round trip: every option, negated and not
+round_trip_rules() {
+	cat <<-EOF
+	*filter
+	-A INPUT -m ctlite --ctstate RELATED,ESTABLISHED -j ACCEPT
+	-A INPUT -m ctlite ! --ctstate NEW --ctdir REPLY -j ACCEPT
+	-A INPUT -m ctlite ! --ctstatus SEEN_REPLY,ASSURED -j DROP
+	-A INPUT -m ctlite --ctstate INVALID,UNTRACKED --ctstatus NONE -j DROP
+	COMMIT
+	EOF
+}
+
+# iptables-save | iptables-restore keeps the rules as they were, for both
+# backends and families; bad options get iptables' clear errors; without
+# ctlite loaded the rule is refused; a rule holds the module
+rules_round_trip_and_errors() {
+	local B F first second err bad
+	netns_pair
+	err=$(ip netns exec ct-b iptables-legacy -A INPUT -m ctlite --ctstate NEW -j ACCEPT 2>&1) &&
+		die "a ctlite rule loaded without ctlite"
+	echo "# without ctlite: ${err//$'\n'/ }"
+	ctlite_load
+	for B in nft legacy; do
+		for F in 4 6; do
+			round_trip_rules | ipt_restore
+			# the rules, without the counters and dates around them
+			first=$(ipt_save | grep -e '^-A')
+			grep -qxF -- '-A INPUT -m ctlite ! --ctstate NEW --ctdir REPLY -j ACCEPT' <<<"$first" ||
+				die "$B IPv$F: iptables-save shows: $first"
+			printf '*filter\n%s\nCOMMIT\n' "$first" | ipt_restore
+			second=$(ipt_save | grep -e '^-A')
+			expect_eq "$second" "$first" "$B IPv$F rules after save and restore"
+		done
+	done
+	B=nft F=4
+	for bad in "--ctstate FOO" "--ctstatus EXPECTED" ""; do
+		# shellcheck disable=SC2086
+		err=$(ipt -A INPUT -m ctlite $bad -j ACCEPT 2>&1) && die "'$bad' was accepted"
+		[[ $err == *ctlite* ]] || die "'$bad': the error does not name ctlite: $err"
+		echo "# -m ctlite $bad: ${err%%$'\n'*}"
+	done
+	# rules hold the module; the last one gone, it is free
+	rmmod ctlite 2>/dev/null && die "ctlite unloaded under a rule"
+	for B in nft legacy; do
+		for F in 4 6; do
+			ipt_restore <<<$'*filter\nCOMMIT'
+		done
+	done
+	module_released
+}
+
+run_tests \
+	server_ruleset_agrees_with_conntrack \
+	rules_round_trip_and_errors
