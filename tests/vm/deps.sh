@@ -9,7 +9,7 @@ set -euo pipefail
 
 what=${1:-check}
 # the iptables extension (make tools) and the firewall tests' iptables
-tools=(build-essential pkg-config libxtables-dev iptables)
+tools=(build-essential pkg-config libxtables-dev iptables valgrind)
 pkgs=("${tools[@]}" flex bison bc libelf-dev libssl-dev python3 perl
       xz-utils rsync kmod iproute2 nftables procps util-linux coreutils
       iputils-ping

@@ -106,6 +106,31 @@ install_config_keeps_what_differs() {
 
 # dkms in trees of its own: the system's /var/lib/dkms, /usr/src and
 # /lib/modules are never touched
+# The iptables extension under valgrind, without the kernel:
+# iptables-translate parses a rule and, having no nft translation for the
+# match, prints it with the extension's save().  Bad options exit 2 with
+# an error naming ctlite; valgrind's own errors exit 9.
+iptables_extension_parses_and_saves_under_valgrind() {
+	# shellcheck disable=SC2054
+	local out bad rule=(-m ctlite --ctstate NEW,ESTABLISHED --ctdir REPLY
+			    --ctstatus ASSURED,SEEN_REPLY)
+	make -s -C "$src" tools/libxt_ctlite.so
+	XTABLES_LIBDIR=$src/tools:$(pkg-config --variable=xtlibdir xtables)
+	export XTABLES_LIBDIR
+	out=$(valgrind -q --error-exitcode=9 iptables-translate -A INPUT "${rule[@]}" -j ACCEPT 2>&1) ||
+		fail "iptables-translate failed ($?): $out"
+	echo "$out"
+	[[ $out == *"${rule[*]}"* ]] || fail "the rule did not come back as given"
+	for bad in "--ctstate FOO" "--ctstate SNAT" "--ctdir SIDEWAYS" "--ctstatus EXPECTED" "--ctstate ,"; do
+		# shellcheck disable=SC2086
+		out=$(valgrind -q --error-exitcode=9 iptables-translate -A INPUT -m ctlite $bad 2>&1) &&
+			fail "'$bad' was accepted"
+		[ $? = 2 ] || fail "'$bad': not iptables' parameter problem: $out"
+		[[ $out == *"ctlite: "* ]] || fail "'$bad': no ctlite error: $out"
+		echo "${out%%$'\n'*}"
+	done
+}
+
 dkms_make() {
 	make -C "$src" DKMS_SOURCETREE="$out/dkms/src" \
 		DKMS_FLAGS="--dkmstree $out/dkms/tree --installtree $out/dkms/lib" \
@@ -163,6 +188,7 @@ host_check version_is_one_everywhere
 host_check examples_match_ctlite_tune
 host_check make_install_stages_module_and_depmod
 host_check install_config_keeps_what_differs
+host_check iptables_extension_parses_and_saves_under_valgrind
 if command -v dkms >/dev/null; then
 	host_check dkms_install_builds_for_the_kernel
 	host_check dkms_install_refuses_a_second_time
