@@ -139,17 +139,14 @@ static bool looped(const struct nf_hook_state *state)
  * What a packet is, at the tracking hook (@track) or, read only, for a
  * rule that has no result at hand
  */
-static void skb_state(struct sk_buff *skb, u8 family, struct ctlite_net *cn,
-		      bool track, struct ctlite_res *res,
+static void skb_state(const struct sk_buff *skb, u8 family,
+		      struct ctlite_net *cn, bool track, struct ctlite_res *res,
 		      struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
 	u32 now = (u32)jiffies;
 
-	res->confirm = false;
-	res->reply = false;
-	res->flags = 0;
 	if (skb_untracked(skb)) {
-		res->state = CTLITE_CT_UNTRACKED;
+		ctlite_res_none(res, CTLITE_CT_UNTRACKED);
 		return;
 	}
 	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), key, pkt)) {
@@ -162,7 +159,7 @@ static void skb_state(struct sk_buff *skb, u8 family, struct ctlite_net *cn,
 	case CTLITE_PARSE_INVALID:
 		if (track)
 			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
-		res->state = CTLITE_CT_INVALID;
+		ctlite_res_none(res, CTLITE_CT_INVALID);
 		return;
 	case CTLITE_PARSE_IGNORE:
 		break;
@@ -175,11 +172,11 @@ static void skb_state(struct sk_buff *skb, u8 family, struct ctlite_net *cn,
 					CTLITE_STAT_RELATED : CTLITE_STAT_IGNORE, 1);
 		return;
 	case CTLITE_OTHER_NOCT:
-		res->state = CTLITE_CT_UNTRACKED;
+		ctlite_res_none(res, CTLITE_CT_UNTRACKED);
 		break;
 	case CTLITE_OTHER_NONE:
 		/* as nf_conntrack: what it cannot place is INVALID */
-		res->state = CTLITE_CT_INVALID;
+		ctlite_res_none(res, CTLITE_CT_INVALID);
 		break;
 	}
 	if (track)
@@ -243,7 +240,7 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
  * holds it; otherwise the packet's flow as the table has it now.  Call
  * with RCU read lock (a netfilter hook's).
  */
-void ctlite_skb_res(struct sk_buff *skb, u8 family, struct net *net,
+void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
 		    struct ctlite_res *res)
 {
 	struct ring_slot *s = NULL;

@@ -783,38 +783,23 @@ static void res_found(struct ctlite_res *res, u8 flags,
 		     CTLITE_CT_ESTABLISHED : CTLITE_CT_NEW;
 }
 
-static void res_none(struct ctlite_res *res, u8 state)
-{
-	res->state = state;
-	res->reply = false;
-	res->confirm = false;
-	res->flags = 0;
-}
-
-/**
- * ctlite_track_pkt() - move a packet's flow on, at the tracking hook
- * @table: the table
- * @cn: the packet's namespace: its counters and timeouts
- * @key: the packet's canonical flow key
- * @pkt: direction and TCP fields of the packet
- * @now: the time, 32-bit jiffies
- * @res: filled in with what the packet is to its flow
- *
- * A packet of a tracked flow updates its entry here.  A packet that may
- * start a flow makes no entry yet: it is NEW with @res->confirm set, and
- * ctlite_confirm() makes the entry once the packet has passed the host's
- * filter, so a packet the firewall drops leaves nothing behind.  Never
- * drops.  Call with RCU read lock.
+/*
+ * Find the flow's entry and move it on with @pkt, filling @res.  For a
+ * flow without one, @make says which hook this is: confirmation makes the
+ * entry (new_flow()); tracking only judges whether the packet may start
+ * a flow (NEW, to be confirmed).  Return: new_flow()'s verdict, or
+ * NF_ACCEPT.
  */
-void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
-		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
-		      u32 now, struct ctlite_res *res)
+static unsigned int track(struct ctlite_table *table, struct ctlite_net *cn,
+			  const struct ctlite_key *key,
+			  const struct ctlite_pkt *pkt, u32 now, bool make,
+			  struct ctlite_res *res)
 {
 	u32 hash = ctlite_table_hash(table, key);
-	unsigned int searched = 0, tries;
+	unsigned int searched = 0, verdict = NF_ACCEPT, tries;
 	struct ctlite_entry *e;
 
-	res_none(res, CTLITE_CT_INVALID);
+	ctlite_res_none(res, CTLITE_CT_INVALID);
 	for (tries = 0; tries < TRACK_TRIES; tries++) {
 		e = ctlite_table_lookup(table, key, hash, &searched);
 		if (e && ctlite_entry_expired(e, now)) {
@@ -822,7 +807,7 @@ void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
 				ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
 			e = NULL;
 		}
-		if (!e) {
+		if (!e && !make) {
 			if (!can_start(key, pkt)) {
 				ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
 				break;
@@ -831,6 +816,13 @@ void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
 			res->confirm = true;
 			ctlite_stat_add(cn, CTLITE_STAT_UNCONFIRMED, 1);
 			break;
+		}
+		if (!e) {
+			/* made, or none can be: done; or another CPU's to update */
+			e = new_flow(table, cn, key, hash, pkt, now, &searched,
+				     &verdict);
+			if (!e)
+				break;
 		}
 		switch (entry_update(table, &cn->conf, e, hash, pkt, now)) {
 		case UPDATE_OK:
@@ -854,6 +846,29 @@ void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
 	}
 out:
 	ctlite_stat_add(cn, CTLITE_STAT_SEARCHED, searched);
+	return verdict;
+}
+
+/**
+ * ctlite_track_pkt() - move a packet's flow on, at the tracking hook
+ * @table: the table
+ * @cn: the packet's namespace: its counters and timeouts
+ * @key: the packet's canonical flow key
+ * @pkt: direction and TCP fields of the packet
+ * @now: the time, 32-bit jiffies
+ * @res: filled in with what the packet is to its flow
+ *
+ * A packet of a tracked flow updates its entry here.  A packet that may
+ * start a flow makes no entry yet: it is NEW with @res->confirm set, and
+ * ctlite_confirm() makes the entry once the packet has passed the host's
+ * filter, so a packet the firewall drops leaves nothing behind.  Never
+ * drops.  Call with RCU read lock.
+ */
+void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		      u32 now, struct ctlite_res *res)
+{
+	track(table, cn, key, pkt, now, false, res);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_track_pkt);
 
@@ -879,43 +894,10 @@ unsigned int ctlite_confirm(struct ctlite_table *table, struct ctlite_net *cn,
 			    const struct ctlite_key *key,
 			    const struct ctlite_pkt *pkt, u32 now)
 {
-	u32 hash = ctlite_table_hash(table, key);
-	unsigned int searched = 0, verdict = NF_ACCEPT, tries;
-	struct ctlite_entry *e;
+	struct ctlite_res res;
 
 	this_cpu_sub(cn->stats->count[CTLITE_STAT_UNCONFIRMED], 1);
-	for (tries = 0; tries < TRACK_TRIES; tries++) {
-		e = ctlite_table_lookup(table, key, hash, &searched);
-		if (e && ctlite_entry_expired(e, now)) {
-			if (ctlite_table_delete(table, e))
-				ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
-			e = NULL;
-		}
-		if (!e) {
-			e = new_flow(table, cn, key, hash, pkt, now, &searched,
-				     &verdict);
-			if (!e)
-				break;
-		}
-		switch (entry_update(table, &cn->conf, e, hash, pkt, now)) {
-		case UPDATE_OK:
-		case UPDATE_IGNORED:
-			ctlite_stat_add(cn, CTLITE_STAT_FOUND, 1);
-			goto out;
-		case UPDATE_INVALID:
-			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
-			goto out;
-		case UPDATE_RST_EVICT:
-			ctlite_stat_add(cn, CTLITE_STAT_RST_EVICT, 1);
-			goto out;
-		case UPDATE_RESTART:
-		case UPDATE_GONE:
-			break;
-		}
-	}
-out:
-	ctlite_stat_add(cn, CTLITE_STAT_SEARCHED, searched);
-	return verdict;
+	return track(table, cn, key, pkt, now, true, &res);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_confirm);
 
@@ -944,6 +926,18 @@ unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_track);
 
+/* The flow's entry if it is live, or NULL: a read, which changes nothing */
+static struct ctlite_entry *live_entry(struct ctlite_table *table,
+				       const struct ctlite_key *key, u32 now)
+{
+	unsigned int searched = 0;
+	struct ctlite_entry *e;
+
+	e = ctlite_table_lookup(table, key, ctlite_table_hash(table, key),
+				&searched);
+	return e && !ctlite_entry_expired(e, now) ? e : NULL;
+}
+
 /**
  * ctlite_classify() - what a packet is to its flow, without moving it on
  * @table: the table
@@ -960,17 +954,18 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_track);
 void ctlite_classify(struct ctlite_table *table, const struct ctlite_key *key,
 		     const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res)
 {
-	unsigned int searched = 0;
-	struct ctlite_entry *e;
+	struct ctlite_entry *e = live_entry(table, key, now);
 
-	e = ctlite_table_lookup(table, key, ctlite_table_hash(table, key),
-				&searched);
-	if (e && !ctlite_entry_expired(e, now)) {
+	if (e) {
 		res_found(res, READ_ONCE(e->flags), pkt);
 		return;
 	}
-	res_none(res, can_start(key, pkt) ? CTLITE_CT_NEW : CTLITE_CT_INVALID);
-	res->confirm = res->state == CTLITE_CT_NEW;
+	/* a flow's first packet, not confirmed yet, or one that cannot be */
+	ctlite_res_none(res, CTLITE_CT_INVALID);
+	if (can_start(key, pkt)) {
+		res->state = CTLITE_CT_NEW;
+		res->confirm = true;
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_classify);
 
@@ -989,13 +984,10 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_classify);
 void ctlite_related(struct ctlite_table *table, const struct ctlite_key *key,
 		    const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res)
 {
-	unsigned int searched = 0;
-	struct ctlite_entry *e;
+	struct ctlite_entry *e = live_entry(table, key, now);
 
-	e = ctlite_table_lookup(table, key, ctlite_table_hash(table, key),
-				&searched);
-	if (!e || ctlite_entry_expired(e, now)) {
-		res_none(res, CTLITE_CT_INVALID);
+	if (!e) {
+		ctlite_res_none(res, CTLITE_CT_INVALID);
 		return;
 	}
 	res_found(res, READ_ONCE(e->flags), pkt);

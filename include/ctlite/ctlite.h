@@ -167,6 +167,15 @@ struct ctlite_res {
 	u8 flags;
 };
 
+/* A packet without a flow: @state is INVALID or UNTRACKED, or NEW unmade */
+static inline void ctlite_res_none(struct ctlite_res *res, u8 state)
+{
+	res->state = state;
+	res->reply = false;
+	res->confirm = false;
+	res->flags = 0;
+}
+
 struct ctlite_net *ctlite_pernet(const struct net *net);
 int ctlite_resize_live(unsigned int size);
 
@@ -233,7 +242,7 @@ void ctlite_gc_stop(void);
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);
 void ctlite_hooks_unregister(struct net *net);
-void ctlite_skb_res(struct sk_buff *skb, u8 family, struct net *net,
+void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
 		    struct ctlite_res *res);
 
 /* match.c */
