@@ -74,12 +74,13 @@ static unsigned int parse_list(const char *arg, const struct name *table,
 {
 	char buf[256], *tok, *save = NULL;
 	unsigned int bits = 0, names = 0;
+	size_t len = strlen(arg);
 	const struct name *n;
 
-	if (strlen(arg) >= sizeof(buf))
+	if (len >= sizeof(buf))
 		xtables_error(PARAMETER_PROBLEM,
 			      "ctlite: --%s: list too long", option);
-	strcpy(buf, arg);
+	memcpy(buf, arg, len + 1);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		for (n = table; n->name; n++)

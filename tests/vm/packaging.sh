@@ -106,10 +106,11 @@ install_config_keeps_what_differs() {
 
 # dkms in trees of its own: the system's /var/lib/dkms, /usr/src and
 # /lib/modules are never touched
-# The iptables extension under valgrind, without the kernel:
-# iptables-translate parses a rule and, having no nft translation for the
-# match, prints it with the extension's save().  Bad options exit 2 with
-# an error naming ctlite; valgrind's own errors exit 9.
+# The iptables extension's parser under valgrind, without the kernel:
+# iptables-translate parses a rule with it and, having no nft translation
+# for the match, prints the rule back as a comment.  Bad options exit 2
+# with an error naming ctlite; valgrind's own errors exit 9.  (Printing
+# and saving need a rule in a kernel: 45-firewall's round trip.)
 iptables_extension_parses_and_saves_under_valgrind() {
 	# shellcheck disable=SC2054
 	local out bad rule=(-m ctlite --ctstate NEW,ESTABLISHED --ctdir REPLY
@@ -120,7 +121,7 @@ iptables_extension_parses_and_saves_under_valgrind() {
 	out=$(valgrind -q --error-exitcode=9 iptables-translate -A INPUT "${rule[@]}" -j ACCEPT 2>&1) ||
 		fail "iptables-translate failed ($?): $out"
 	echo "$out"
-	[[ $out == *"${rule[*]}"* ]] || fail "the rule did not come back as given"
+	[[ $out == *"${rule[*]}"* ]] || fail "the rule was not accepted as given"
 	for bad in "--ctstate FOO" "--ctstate SNAT" "--ctdir SIDEWAYS" "--ctstatus EXPECTED" "--ctstate ,"; do
 		# shellcheck disable=SC2086
 		out=$(valgrind -q --error-exitcode=9 iptables-translate -A INPUT -m ctlite $bad 2>&1) &&
