@@ -19,7 +19,8 @@
  * What tracking made of a packet is kept for the rules that ask
  * (ctlite_skb_res()) and for confirmation, without a field in the skb:
  * skb->_nfct is nf_conntrack's.  Each CPU keeps its last few results in
- * a small ring keyed by the skb's address.  Only code that cannot be
+ * a small ring keyed by the skb's address and the namespace (a veth pair
+ * hands one skb from namespace to namespace).  Only code that cannot be
  * interrupted by other packets on its CPU uses it: softirq context, or
  * bottom halves disabled.  A packet sent from process context, or a rule
  * that runs before tracking, has its state looked up again instead.
@@ -51,6 +52,7 @@ enum {
  */
 struct ring_slot {
 	const struct sk_buff *skb;
+	u32 net_id;
 	unsigned long when;
 	struct ctlite_res res;
 	struct ctlite_key key;
@@ -73,14 +75,49 @@ static bool ring_usable(void)
 	return in_softirq();
 }
 
-static void ring_put(const struct sk_buff *skb, const struct ctlite_res *res,
-		     const struct ctlite_key *key, const struct ctlite_pkt *pkt)
+/* The slot of @skb in namespace @net_id, fresh or not, or NULL */
+static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	struct ring_slot *s = &r->slot[r->next];
+	unsigned int i;
 
-	r->next = (r->next + 1) % RING_SLOTS;
+	for (i = 0; i < RING_SLOTS; i++) {
+		struct ring_slot *s = &r->slot[i];
+
+		if (s->skb == skb && s->net_id == net_id)
+			return s;
+	}
+	return NULL;
+}
+
+/* This packet's result in namespace @net_id, or NULL */
+static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
+{
+	struct ring_slot *s = ring_find(skb, net_id);
+
+	return s && time_before(jiffies, s->when + RING_TTL) ? s : NULL;
+}
+
+/*
+ * Keep @skb's result in namespace @net_id.  One skb crosses namespaces
+ * (a veth pair hands it over as it is), and an skb's address comes back
+ * soon after it is freed: so a slot is keyed by both, and a new pass
+ * takes over the slot an earlier one left, never leaving an older result
+ * for the lookup to find first.
+ */
+static void ring_put(const struct sk_buff *skb, u32 net_id,
+		     const struct ctlite_res *res, const struct ctlite_key *key,
+		     const struct ctlite_pkt *pkt)
+{
+	struct ring *r = this_cpu_ptr(&ctlite_ring);
+	struct ring_slot *s = ring_find(skb, net_id);
+
+	if (!s) {
+		s = &r->slot[r->next];
+		r->next = (r->next + 1) % RING_SLOTS;
+	}
 	s->skb = skb;
+	s->net_id = net_id;
 	s->when = jiffies;
 	s->res = *res;
 	if (res->confirm) {
@@ -89,31 +126,16 @@ static void ring_put(const struct sk_buff *skb, const struct ctlite_res *res,
 	}
 }
 
-/* This packet's slot, or NULL */
-static struct ring_slot *ring_get(const struct sk_buff *skb)
-{
-	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	unsigned int i;
-
-	for (i = 0; i < RING_SLOTS; i++) {
-		struct ring_slot *s = &r->slot[i];
-
-		if (s->skb == skb && time_before(jiffies, s->when + RING_TTL))
-			return s;
-	}
-	return NULL;
-}
-
 /*
  * A packet tracked where the ring cannot be used: forget any result this
  * CPU holds for its address, which must be an older packet's
  */
-static void ring_forget(const struct sk_buff *skb)
+static void ring_forget(const struct sk_buff *skb, u32 net_id)
 {
 	struct ring_slot *s;
 
 	local_bh_disable();
-	s = ring_get(skb);
+	s = ring_find(skb, net_id);
 	if (s)
 		s->skb = NULL;
 	local_bh_enable();
@@ -195,9 +217,9 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &pkt);
 	if (ring_usable())
-		ring_put(skb, &res, &key, &pkt);
+		ring_put(skb, ctlite_net_id(cn), &res, &key, &pkt);
 	else
-		ring_forget(skb);
+		ring_forget(skb, ctlite_net_id(cn));
 	return NF_ACCEPT;
 }
 
@@ -213,7 +235,7 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 	if (looped(state))
 		return NF_ACCEPT;
 	if (ring_usable())
-		s = ring_get(skb);
+		s = ring_get(skb, ctlite_net_id(cn));
 	if (s) {
 		if (!s->res.confirm)
 			return NF_ACCEPT;
@@ -243,17 +265,18 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
 		    struct ctlite_res *res)
 {
+	struct ctlite_net *cn = ctlite_pernet(net);
 	struct ring_slot *s = NULL;
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
 
 	if (ring_usable())
-		s = ring_get(skb);
+		s = ring_get(skb, ctlite_net_id(cn));
 	if (s) {
 		*res = s->res;
 		return;
 	}
-	skb_state(skb, family, ctlite_pernet(net), false, res, &key, &pkt);
+	skb_state(skb, family, cn, false, res, &key, &pkt);
 }
 
 static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,
