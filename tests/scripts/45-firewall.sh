@@ -143,6 +143,123 @@ server_ruleset_agrees_with_conntrack() {
 	module_released
 }
 
+# ct-b as a router: ct-c (10.98.0.3, the server side) behind its second
+# link, routed both ways, forwarding on
+router_side() {
+	ip -batch - <<-EOF
+	netns add ct-c
+	link add veth-c netns ct-c type veth peer name veth-bc netns ct-b
+	EOF
+	ip -n ct-c -batch - <<-EOF
+	addr add 10.98.0.3/24 dev veth-c
+	link set lo up
+	link set veth-c up
+	route add 10.99.0.0/24 via 10.98.0.2
+	EOF
+	ip -n ct-b -batch - <<-EOF
+	addr add 10.98.0.2/24 dev veth-bc
+	link set veth-bc up
+	EOF
+	ip -n ct-a route add 10.98.0.0/24 via 10.99.0.2
+	ns_sysctl ct-b net.ipv4.ip_forward=1
+	trap 'netns_cleanup; netns_kill ct-c; ip netns del ct-c 2>/dev/null' EXIT
+	netns_holder ct-c
+}
+
+# A router's FORWARD ruleset on ctlite, with nf_conntrack doing NAT beside
+# it (Docker's set-up): port forwarding (DNAT) and masquerade each keep one
+# entry per connection, which becomes ASSURED, and the match says
+# ESTABLISHED; connections from outside are dropped; a router's
+# fragmentation-needed is RELATED at the client; a full table with
+# early_drop=0 drops the new flow, logs it, and known flows go on
+router_nat_keeps_one_assured_entry() {
+	local fw c a s line
+	ctlite_load
+	netns_pair
+	router_side
+	B=nft F=4
+	ipt_restore <<-EOF
+	*nat
+	:PREROUTING ACCEPT [0:0]
+	:POSTROUTING ACCEPT [0:0]
+	-A PREROUTING -i veth-b -p tcp -d 10.99.0.2 --dport 8080 -j DNAT --to-destination 10.98.0.3:80
+	-A POSTROUTING -o veth-bc -p tcp --dport 81 -j MASQUERADE
+	COMMIT
+	*filter
+	:FORWARD DROP [0:0]
+	-A FORWARD -m ctlite --ctstate RELATED,ESTABLISHED -j ACCEPT
+	-A FORWARD -m ctlite --ctstate INVALID -j DROP
+	-A FORWARD -i veth-b -m ctlite --ctstate NEW -j ACCEPT
+	COMMIT
+	EOF
+	# the client's own firewall: only what belongs to its connections
+	ip netns exec ct-a iptables-nft-restore <<-EOF
+	*filter
+	:INPUT DROP [0:0]
+	-A INPUT -p icmp -m ctlite --ctstate RELATED -j ACCEPT
+	-A INPUT -m ctlite --ctstate RELATED,ESTABLISHED -j ACCEPT
+	COMMIT
+	EOF
+	"$PEER" -n ct-c tcp-server 10.98.0.3 80 600 >/dev/null &
+	"$PEER" -n ct-c tcp-server 10.98.0.3 81 600 >/dev/null &
+	peer_a tcp-server 10.99.0.1 80 600 >/dev/null &
+	wait_listen ct-c tcp 80
+	wait_listen ct-c tcp 81
+	wait_listen ct-a tcp 80
+
+	# port forwarding: one entry, client to the real server, ASSURED
+	peer_a tcp-connect 10.99.0.2 8080 42000 || die "DNAT: no connection"
+	c=$(ct_lines ct-b 'sport=42000 ') || die "DNAT: no entry in the router"
+	echo "# DNAT, the router's entry: $c"
+	expect_eq "$(wc -l <<<"$c")" 1 "DNAT entries"
+	[[ $c == *"src=10.99.0.1 dst=10.98.0.3 sport=42000 dport=80 "*"[ASSURED]"* ]] ||
+		die "DNAT: not one ASSURED entry inside the translation: $c"
+	# masquerade: one entry, inside host to the server, ASSURED
+	peer_a tcp-connect 10.98.0.3 81 42001 || die "masquerade: no connection"
+	c=$(ct_lines ct-b 'sport=42001 |dport=42001 ') || die "masquerade: no entry"
+	echo "# masquerade, the router's entry: $c"
+	expect_eq "$(wc -l <<<"$c")" 1 "masquerade entries"
+	[[ $c == *"src=10.99.0.1 dst=10.98.0.3 sport=42001 dport=81 "*"[ASSURED]"* ]] ||
+		die "masquerade: not one ASSURED entry inside the translation: $c"
+	# from the outside, nothing NEW passes
+	! "$PEER" -n ct-c tcp-connect 10.99.0.1 80 2>/dev/null ||
+		die "a connection from outside passed the FORWARD policy"
+
+	# fragmentation needed from the router, for the client's own flow
+	ip -n ct-b link set veth-bc mtu 1280
+	in_a ping -c 1 -W 2 -M "do" -s 1400 10.98.0.3 >/dev/null 2>&1 || true
+	read -r -a a < <(ip netns exec ct-a iptables-nft -S INPUT -v |
+		awk '/^-A INPUT -p icmp/ { for (i = 1; i <= NF; i++) if ($i == "-c") print $(i + 1) }')
+	echo "# the client's RELATED ICMP rule counted ${a[0]} fragmentation-needed"
+	[ "${a[0]}" -ge 1 ] ||
+		die "the router's fragmentation-needed was not RELATED: ct-a related $(ct_stat ct-a related), ignore $(ct_stat ct-a ignore), invalid $(ct_stat ct-a invalid); ct-b related $(ct_stat ct-b related), ignore $(ct_stat ct-b ignore); ct-a: $(ip netns exec ct-a iptables-nft -S INPUT -v) $(ct_lines ct-a icmp)"
+
+	# a full table, early drop off: the new flow is dropped and logged,
+	# a known one goes on
+	coproc SESSION { peer_a tcp-session 10.99.0.2 8080 42002; }
+	read -r -t 20 line <&"${SESSION[0]}" || line=
+	[ "$line" = connected ] || die "no session through the DNAT"
+	ct_sysctl_pair early_drop 0
+	ns_sysctl ct-c net.ctlite.early_drop=0
+	echo 0 >/proc/sys/net/ctlite/early_drop
+	read -r s </proc/sys/net/ctlite/count
+	kmsg_mark
+	# every namespace's entries count against max: the table is full now
+	s=$(( $(ct_entries ct-a) + $(ct_entries ct-b) + $(ct_entries ct-c) + s ))
+	echo "$s" >/proc/sys/net/ctlite/max
+	peer_a tcp-connect 10.99.0.2 8080 42003 2>/dev/null && die "a new flow passed a full table"
+	echo still-here >&"${SESSION[1]}"
+	read -r -t 20 line <&"${SESSION[0]}" || line=
+	[ "$line" = still-here ] || die "the known flow died in the full table"
+	ctlite_log | grep -q '^ctlite: table full, dropping packet$' ||
+		die "no 'table full' line; ctlite logged: $(ctlite_log)"
+	fw=$(ipt -S FORWARD -v | awk '/ESTABLISHED/ { for (i = 1; i <= NF; i++) if ($i == "-c") print $(i + 1) }')
+	echo "# FORWARD ESTABLISHED,RELATED counted $fw packets"
+	[ "$fw" -gt 0 ] || die "nothing ESTABLISHED in FORWARD"
+	ipt_restore <<<$'*filter\nCOMMIT\n*nat\nCOMMIT'
+	ip netns exec ct-a iptables-nft-restore <<<$'*filter\nCOMMIT'
+}
+
 # The rules of the round trip: every option, negated and not
 round_trip_rules() {
 	cat <<-EOF
@@ -196,4 +313,5 @@ rules_round_trip_and_errors() {
 
 run_tests \
 	server_ruleset_agrees_with_conntrack \
+	router_nat_keeps_one_assured_entry \
 	rules_round_trip_and_errors
