@@ -170,10 +170,11 @@ router_side() {
 # it (Docker's set-up): port forwarding (DNAT) and masquerade each keep one
 # entry per connection, which becomes ASSURED, and the match says
 # ESTABLISHED; connections from outside are dropped; a router's
-# fragmentation-needed is RELATED at the client; a full table with
-# early_drop=0 drops the new flow, logs it, and known flows go on
+# fragmentation-needed is RELATED at the client; a raw-table exemption
+# makes no entry and is UNTRACKED; a full table with early_drop=0 drops
+# the new flow, logs it, and known flows go on
 router_nat_keeps_one_assured_entry() {
-	local fw c a s line
+	local fw c a n s line
 	ctlite_load
 	netns_pair
 	router_side
@@ -234,6 +235,22 @@ router_nat_keeps_one_assured_entry() {
 	[ "${a[0]}" -ge 1 ] ||
 		die "the router's fragmentation-needed was not RELATED: ct-a related $(ct_stat ct-a related), ignore $(ct_stat ct-a ignore), invalid $(ct_stat ct-a invalid); ct-b related $(ct_stat ct-b related), ignore $(ct_stat ct-b ignore); ct-a: $(ip netns exec ct-a iptables-nft -S INPUT -v) $(ct_lines ct-a icmp)"
 
+	# exempted in the raw table: no entry, and UNTRACKED to the rules
+	ip netns exec ct-a iptables-nft-restore --noflush <<-EOF
+	*raw
+	-A OUTPUT -p udp --dport 5353 -j CT --notrack
+	COMMIT
+	*filter
+	-A OUTPUT -p udp --dport 5353 -m ctlite --ctstate UNTRACKED
+	COMMIT
+	EOF
+	peer_a udp-send 10.99.0.2 5353 1
+	! ct_lines ct-a 'dport=5353 ' >/dev/null ||
+		die "an exempted datagram made an entry: $(ct_lines ct-a 'dport=5353 ')"
+	n=$(ip netns exec ct-a iptables-nft -S OUTPUT -v |
+		awk '/5353/ { for (i = 1; i <= NF; i++) if ($i == "-c") print $(i + 1) }')
+	expect_eq "$n" 1 "exempted datagrams matched UNTRACKED"
+
 	# a full table, early drop off: the new flow is dropped and logged,
 	# a known one goes on
 	coproc SESSION { peer_a tcp-session 10.99.0.2 8080 42002; }
@@ -257,7 +274,7 @@ router_nat_keeps_one_assured_entry() {
 	echo "# FORWARD ESTABLISHED,RELATED counted $fw packets"
 	[ "$fw" -gt 0 ] || die "nothing ESTABLISHED in FORWARD"
 	ipt_restore <<<$'*filter\nCOMMIT\n*nat\nCOMMIT'
-	ip netns exec ct-a iptables-nft-restore <<<$'*filter\nCOMMIT'
+	ip netns exec ct-a iptables-nft-restore <<<$'*filter\nCOMMIT\n*raw\nCOMMIT'
 }
 
 # The rules of the round trip: every option, negated and not
