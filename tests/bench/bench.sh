@@ -19,7 +19,8 @@
 # bdut always has the same nft prerouting chain with one rule, so the
 # trackers are compared with nft's own cost in every column: the rule is
 # "ct state new,established" (which turns nf_conntrack on) for nf_conntrack
-# and "meta l4proto udp" otherwise.
+# and "meta l4proto udp" otherwise.  The firewall scenarios add a stateful
+# FORWARD ruleset (iptables, -m conntrack or -m ctlite) on top.
 #
 # Environment: BENCH_MODE full (default) or quick (small sizes, one
 # repetition: for CI, so the code cannot rot), BENCH_OUT (figures file),
@@ -29,6 +30,9 @@ set -uo pipefail
 mode=${BENCH_MODE:-full}
 out=${BENCH_OUT:-/run/results/bench.tsv}
 ko=$CTLITE_MODS/ctlite.ko
+# libxt_ctlite.so for the firewall scenario, beside the system's extensions
+XTABLES_LIBDIR=$CTLITE_MODS/xtables:$(pkg-config --variable=xtlibdir xtables)
+export XTABLES_LIBDIR
 
 case "$mode" in
 full)
@@ -88,8 +92,7 @@ topology_down() {
 	ip netns del bgen 2>/dev/null
 	ip netns del bdut 2>/dev/null
 	# netns teardown is asynchronous: wait for the trackers to let go
-	local i
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		[ ! -e /run/netns/bdut ] && break
 		sleep 0.1
 	done
@@ -101,6 +104,10 @@ topology_up() {
 	local tracker=$1 timeout=$2 rule
 	topology_down
 	ip netns add bgen && ip netns add bdut &&
+	# no IPv6: dummy0's own router solicitations and MLD reports would
+	# count as forwarded packets
+	ns bdut sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 &&
 	ip link add g0 netns bgen type veth peer name d0 netns bdut &&
 	ns bgen ip addr add $GEN_IP/24 dev g0 &&
 	ns bgen ip link set g0 up &&
@@ -143,10 +150,10 @@ topology_up() {
 # running meanwhile would be measured against it), seen as Slab no longer
 # shrinking
 settle() {
-	local k v u prev=0 slab i
-	for i in $(seq 1 120); do
+	local k v prev=0 slab
+	for _ in $(seq 1 120); do
 		slab=0
-		while read -r k v u; do
+		while read -r k v _; do
 			[ "$k" = Slab: ] && slab=$v
 		done </proc/meminfo
 		[ "$prev" -gt 0 ] && [ $((prev - slab)) -lt 1024 ] && return 0
@@ -171,9 +178,12 @@ tracked() {
 # With RANDOM=1 each packet draws its address in [SRC_MIN, SRC_MAX) and
 # its port in [PORT_MIN, PORT_MAX); otherwise both step by one per packet,
 # the address over [SRC_MIN, SRC_MAX] inclusive (pktgen's own rules).
-# One process sets it all up: a process costs tens of ms in a TCG guest.
+# DST and DPORT (default the sink and port 9) send to another address,
+# e.g. a flow's answer.  One process sets it all up: a process costs tens
+# of ms in a TCG guest.
 pktgen_run() {
-	local count=$1 smin=$2 smax=$3 pmin=$4 pmax=$5 rnd=$6 mac=$DUT_MAC res pps flag=!
+	local count=$1 smin=$2 smax=$3 pmin=$4 pmax=$5 rnd=$6 dst=${7:-$SINK}
+	local dport=${8:-9} mac=$DUT_MAC res pps flag=!
 	[ "$rnd" = 1 ] && flag=
 	res=$(ns bgen bash -c '
 		pg() { echo "$2" >/proc/net/pktgen/$1 || exit 1; }
@@ -184,12 +194,12 @@ pktgen_run() {
 		pg g0 "delay 0"
 		pg g0 "clone_skb 0"
 		pg g0 "dst_mac '"$mac"'"
-		pg g0 "dst_min '"$SINK"'"
-		pg g0 "dst_max '"$SINK"'"
+		pg g0 "dst_min '"$dst"'"
+		pg g0 "dst_max '"$dst"'"
 		pg g0 "src_min '"$smin"'"
 		pg g0 "src_max '"$smax"'"
-		pg g0 "udp_dst_min 9"
-		pg g0 "udp_dst_max 9"
+		pg g0 "udp_dst_min '"$dport"'"
+		pg g0 "udp_dst_max '"$dport"'"
 		pg g0 "udp_src_min '"$pmin"'"
 		pg g0 "udp_src_max '"$pmax"'"
 		pg g0 "flag '"$flag"'IPSRC_RND"
@@ -235,8 +245,8 @@ measure() {
 
 # Slab and used memory, kB
 meminfo() {
-	local k v u slab=0 total=0 free=0 buffers=0 cached=0
-	while read -r k v u; do
+	local k v slab=0 total=0 free=0 buffers=0 cached=0
+	while read -r k v _; do
 		case "$k" in
 		Slab:) slab=$v ;;
 		MemTotal:) total=$v ;;
@@ -258,7 +268,14 @@ tracker_on() {
 	ctlite)
 		[[ $'\n'$(</proc/modules) == *$'\nctlite '* ]] || insmod "$ko" ;;
 	*)
-		[[ $'\n'$(</proc/modules) != *$'\nctlite '* ]] || rmmod ctlite ;;
+		# -m ctlite rules hold the module until their namespace is gone
+		topology_down
+		for _ in $(seq 1 100); do
+			[[ $'\n'$(</proc/modules) == *$'\nctlite '* ]] || return 0
+			rmmod ctlite 2>/dev/null && return 0
+			sleep 0.1
+		done
+		rmmod ctlite ;;
 	esac
 }
 
@@ -307,6 +324,78 @@ small_round() {
 	topology_up "$tr" $UDP_TIMEOUT || { bad "$tr: set-up"; return; }
 	measure new_flows "$tr" 0 "$r" $NEW_PKTS \
 		"$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
+}
+
+# The stateful ruleset of docs/firewall.md in bdut's FORWARD chain (policy
+# DROP; ESTABLISHED,RELATED accepted; INVALID dropped; NEW udp to port 9
+# accepted), written with -m conntrack for nf_conntrack and -m ctlite for
+# ctlite.  With no tracking a stateless rule accepts udp to port 9, so a
+# tracker's added cost is its tracking and its match together.  bdut routes
+# the one flow's answer back to bgen, so that the flow is established.
+firewall_up() {
+	local tr=$1 m=
+	topology_up "$tr" $UDP_TIMEOUT || return 1
+	ns bdut sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.d0.rp_filter=0 &&
+	ns bdut ip route add 10.3.0.0/16 via $GEN_IP dev d0 || return 1
+	case "$tr" in
+	nf_conntrack) m=conntrack ;;
+	ctlite) m=ctlite ;;
+	esac
+	if [ -z "$m" ]; then
+		ns bdut iptables-restore <<-EOF
+			*filter
+			:FORWARD DROP [0:0]
+			-A FORWARD -p udp --dport 9 -j ACCEPT
+			COMMIT
+		EOF
+		return
+	fi
+	ns bdut iptables-restore <<-EOF
+		*filter
+		:FORWARD DROP [0:0]
+		-A FORWARD -m $m --ctstate ESTABLISHED,RELATED -j ACCEPT
+		-A FORWARD -m $m --ctstate INVALID -j DROP
+		-A FORWARD -p udp --dport 9 -m $m --ctstate NEW -j ACCEPT
+		COMMIT
+	EOF
+}
+
+# rule_packets N: the packets FORWARD's rule N has counted
+rule_packets() {
+	ns bdut iptables -L FORWARD -v -x -n | awk -v n=$(($1 + 2)) 'NR == n { print $1 }'
+}
+
+# fw_measure SCENARIO TRACKER SIZE REP RULE COUNT SRC_MIN SRC_MAX
+#            PORT_MIN PORT_MAX: measure, and check that RULE (the
+#            stateless rule with no tracking) accepted every packet that
+#            went through: the state match saw what the scenario says
+fw_measure() {
+	local sc=$1 tr=$2 size=$3 rep=$4 rule=$5 r0 r1 f0 f1
+	[ "$tr" = none ] && rule=1
+	r0=$(rule_packets "$rule") f0=$(forwarded)
+	measure "$sc" "$tr" "$size" "$rep" "$6" "$7" "$8" "$9" "${10}" 0 || return 1
+	r1=$(rule_packets "$rule") f1=$(forwarded)
+	if [ $((r1 - r0)) != $((f1 - f0)) ]; then
+		bad "$sc $tr: FORWARD rule $rule accepted $((r1 - r0)) of the $((f1 - f0)) packets forwarded"
+		return 1
+	fi
+}
+
+# firewall_round TRACKER REP: one established flow (its answer seen) and
+# new flows (every packet a flow's first: the match, then the confirm step)
+firewall_round() {
+	local tr=$1 r=$2
+	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
+	if ! pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null ||
+		! pktgen_run 1 $SINK $SINK 9 9 0 "$(ip_at 3 0)" 5000 >/dev/null; then
+		bad "firewall $tr: the flow and its answer"
+		return
+	fi
+	fw_measure fw_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS \
+		"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 || return
+	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
+	fw_measure fw_new_flows "$tr" 0 "$r" 3 $NEW_PKTS \
+		"$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS))
 }
 
 # The tracker's own share of the work, from a profile: perf samples CPU 0
@@ -490,6 +579,7 @@ for r in $(seq 1 $REPS); do
 	for tr in $TRACKERS; do
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
 		small_round "$tr" "$r"
+		firewall_round "$tr" "$r"
 	done
 done
 for tr in nf_conntrack ctlite; do
@@ -528,6 +618,6 @@ figures_from() {
 		done
 	done
 }
-figures_from "one_flow lookup new_flows new_flows_large" "$TRACKERS"
+figures_from "one_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows" "$TRACKERS"
 figures_from "memory gc" "nf_conntrack ctlite"
 exit $((failures > 0))

@@ -38,6 +38,10 @@ if [ "$mode" = bench ]; then
 	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
 	"$CTLITE_TOP/tests/vm/deps.sh" bench
 	build bench
+	# the iptables extension, for the firewall scenarios
+	make -s -C "$CTLITE_TOP" tools/libxt_ctlite.so
+	mkdir -p "$out/modules/xtables"
+	cp "$CTLITE_TOP/tools/libxt_ctlite.so" "$out/modules/xtables/"
 	run=$out/$length
 	rc=0
 	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
