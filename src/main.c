@@ -169,6 +169,8 @@ static int __net_init ctlite_net_init(struct net *net)
 				      !net_eq(net, &init_net));
 	if (err)
 		goto err_tenant;
+	/* before the hooks: no entry of it, and no event, comes earlier */
+	cn->tenant.net = net;
 	err = ctlite_proc_init(net);
 	if (err)
 		goto err_proc;
@@ -266,6 +268,9 @@ static int __init ctlite_init(void)
 		goto err_pernet;
 	/* counts in the initial namespace's state, which exists from here */
 	ctlite_gc_start();
+	err = ctlite_netlink_init();
+	if (err)
+		goto err_netlink;
 	/* last: a rule may use the match, and the table, from here */
 	err = ctlite_match_init();
 	if (err)
@@ -278,6 +283,8 @@ static int __init ctlite_init(void)
 	return 0;
 
 err_match:
+	ctlite_netlink_exit();
+err_netlink:
 	ctlite_gc_stop();
 	unregister_pernet_subsys(&ctlite_net_ops);
 err_pernet:
@@ -294,6 +301,7 @@ static void __exit ctlite_exit(void)
 	unsigned int freed;
 
 	ctlite_match_exit();
+	ctlite_netlink_exit();
 	ctlite_gc_stop();
 	freed_by_netns_exit = 0;
 	unregister_pernet_subsys(&ctlite_net_ops);

@@ -33,22 +33,6 @@ struct entry_iter {
 	loff_t pos;
 };
 
-/*
- * Chain @bucket of a dump: the live array's, then, while a resize moves
- * entries out of it, the new array's (NULL past the end)
- */
-static struct hlist_nulls_head *dump_chain(struct ctlite_buckets *b,
-					   unsigned int bucket)
-{
-	struct ctlite_buckets *next;
-
-	if (bucket < b->size)
-		return &b->heads[bucket];
-	next = rcu_dereference(b->next);
-	bucket -= b->size;
-	return next && bucket < next->size ? &next->heads[bucket] : NULL;
-}
-
 /* The first entry of this netns at or after @n, moving on through buckets */
 static struct ctlite_entry *iter_from(struct entry_iter *it,
 				      struct ctlite_buckets *b,
@@ -59,7 +43,7 @@ static struct ctlite_entry *iter_from(struct entry_iter *it,
 
 	for (;;) {
 		while (is_a_nulls(n)) {
-			head = dump_chain(b, ++it->bucket);
+			head = ctlite_buckets_chain(b, ++it->bucket);
 			if (!head)
 				return NULL;
 			it->skip = 0;
@@ -94,7 +78,7 @@ static struct ctlite_entry *iter_next(struct entry_iter *it,
 static struct ctlite_entry *iter_again(struct entry_iter *it,
 				       struct ctlite_buckets *b)
 {
-	struct hlist_nulls_head *head = dump_chain(b, it->bucket);
+	struct hlist_nulls_head *head = ctlite_buckets_chain(b, it->bucket);
 	unsigned int skip = it->skip;
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
@@ -129,7 +113,7 @@ static void *entry_seq_start(struct seq_file *s, loff_t *pos)
 	it->bucket = 0;
 	it->skip = 0;
 	it->pos = 0;
-	e = iter_from(it, b, rcu_dereference(hlist_nulls_first_rcu(dump_chain(b, 0))));
+	e = iter_from(it, b, rcu_dereference(hlist_nulls_first_rcu(ctlite_buckets_chain(b, 0))));
 	while (e && it->pos < *pos)
 		e = iter_next(it, b, e);
 	return e;
@@ -214,23 +198,7 @@ static const struct seq_operations entry_seq_ops = {
 	.show = entry_seq_show,
 };
 
-static const char *const stat_names[CTLITE_STAT_NUM] = {
-	[CTLITE_STAT_FOUND] = "found",
-	[CTLITE_STAT_NEW] = "new",
-	[CTLITE_STAT_INVALID] = "invalid",
-	[CTLITE_STAT_IGNORE] = "ignore",
-	[CTLITE_STAT_INSERT_FAILED] = "insert_failed",
-	[CTLITE_STAT_DROP] = "drop",
-	[CTLITE_STAT_ALLOC_FAILED] = "alloc_failed",
-	[CTLITE_STAT_EARLY_DROP] = "early_drop",
-	[CTLITE_STAT_RST_EVICT] = "rst_evict",
-	[CTLITE_STAT_EXPIRED] = "expired",
-	[CTLITE_STAT_SEARCHED] = "searched",
-	[CTLITE_STAT_GC_RUNS] = "gc_runs",
-	[CTLITE_STAT_CHAIN_TOO_LONG] = "chaintoolong",
-	[CTLITE_STAT_UNCONFIRMED] = "unconfirmed",
-	[CTLITE_STAT_RELATED] = "related",
-};
+static const char *const stat_names[CTLITE_STAT_NUM] = CTLITE_STAT_NAMES;
 
 struct stat_iter {
 	struct seq_net_private p;

@@ -73,6 +73,7 @@
 #include <linux/in.h>
 #include <kunit/visibility.h>
 
+#include <ctlite/events.h>
 #include <ctlite/table.h>
 
 static struct kmem_cache *entry4_cache;
@@ -850,13 +851,17 @@ enum {
 /*
  * Unhash an entry of a locked bucket and free it after a grace period.
  * Keeps the unassured index exact: the bucket's bit goes with its last
- * unassured entry.
+ * unassured entry.  @reason (enum ctlite_reason) is told to event
+ * listeners; 0 tells no one (a namespace that leaves has none).
  */
 static void unlink_entry(struct ctlite_table *table,
 			 const struct ctlite_locked *l, struct ctlite_entry *e,
-			 unsigned int how)
+			 unsigned int how, u8 reason)
 {
 	lockdep_assert_held(l->lock);
+	/* while its bucket is held, so that no event follows its DESTROY */
+	if (reason)
+		ctlite_event(table, e, CTLITE_EVENT_DESTROY, reason);
 	hlist_nulls_del_rcu(&e->node);
 	/* a racing delete or update, under this lock, sees it gone */
 	WRITE_ONCE(e->flags, e->flags | CTLITE_F_DEAD);
@@ -909,12 +914,13 @@ static void free_worker(struct work_struct *work)
  * @table: the table
  * @l: the entry's bucket, locked by ctlite_table_lock()
  * @entry: a hashed entry
+ * @reason: why it goes, for event listeners (enum ctlite_reason)
  */
 void ctlite_table_unlink(struct ctlite_table *table,
 			 const struct ctlite_locked *l,
-			 struct ctlite_entry *entry)
+			 struct ctlite_entry *entry, u8 reason)
 {
-	unlink_entry(table, l, entry, 0);
+	unlink_entry(table, l, entry, 0, reason);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
 
@@ -936,7 +942,7 @@ static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 	hlist_nulls_for_each_entry_safe(e, n, &l->b->heads[l->bucket], node) {
 		ins->searched++;
 		if (ctlite_entry_expired(e, ins->now)) {
-			unlink_entry(table, l, e, 0);
+			unlink_entry(table, l, e, 0, CTLITE_REASON_EXPIRED);
 			ins->reaped++;
 			continue;
 		}
@@ -1043,6 +1049,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 			if (!(e->flags & CTLITE_F_ASSURED))
 				mark_unassured(&l);
 			ins->created = true;
+			ctlite_event(table, e, CTLITE_EVENT_NEW, 0);
 			maybe_grow(table, l.b);
 		} else {
 			found = ERR_PTR(err);
@@ -1063,10 +1070,12 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_insert);
  * ctlite_table_delete() - remove an entry, if no one else removed it first
  * @table: the table
  * @entry: an entry found under RCU read lock, which the caller still holds
+ * @reason: why it goes, for event listeners (enum ctlite_reason)
  *
  * Return: true if this call removed it.
  */
-bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
+bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry,
+			 u8 reason)
 {
 	struct ctlite_locked l;
 	struct ctlite_key key;
@@ -1075,7 +1084,7 @@ bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry)
 	ctlite_entry_key(entry, &key);
 	ctlite_table_lock(table, ctlite_table_hash(table, &key), &l);
 	if (!(entry->flags & CTLITE_F_DEAD)) {
-		unlink_entry(table, &l, entry, 0);
+		unlink_entry(table, &l, entry, 0, reason);
 		removed = true;
 	}
 	ctlite_table_unlock(&l);
@@ -1087,13 +1096,16 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete);
  * ctlite_table_assured() - note that an entry just became ASSURED
  * @table: the table
  * @l: the entry's bucket, locked by ctlite_table_lock()
+ * @entry: the entry
  *
  * Takes the bucket out of the unassured index when nothing in it is left
  * unassured, so early drop does not visit it for nothing.
  */
 void ctlite_table_assured(struct ctlite_table *table,
-			  const struct ctlite_locked *l)
+			  const struct ctlite_locked *l,
+			  const struct ctlite_entry *entry)
 {
+	ctlite_event(table, entry, CTLITE_EVENT_ASSURED, 0);
 	if (!bucket_has_unassured(l))
 		clear_unassured(l);
 }
@@ -1140,7 +1152,8 @@ static enum ctlite_evict evict_in(struct ctlite_table *table,
 			(*es->searched)++;
 			if (e->net_id != es->net_id) {
 				if (ctlite_entry_expired(e, es->now))
-					unlink_entry(table, &l, e, 0);
+					unlink_entry(table, &l, e, 0,
+						     CTLITE_REASON_EXPIRED);
 				continue;
 			}
 			if (ctlite_entry_expired(e, es->now)) {
@@ -1155,7 +1168,10 @@ static enum ctlite_evict evict_in(struct ctlite_table *table,
 		}
 		/* none: the candidate changed since the lockless pick */
 		if (victim)
-			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT);
+			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT,
+				     what == CTLITE_EVICT_EXPIRED ?
+				     CTLITE_REASON_EXPIRED :
+				     CTLITE_REASON_EARLY_DROP);
 next:
 		spin_unlock_bh(l.lock);
 		if (victim)
@@ -1247,7 +1263,7 @@ static void gc_bucket(struct ctlite_table *table, struct ctlite_buckets *b,
 	hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
 		run->scanned++;
 		if (ctlite_entry_expired(e, run->now)) {
-			unlink_entry(table, &l, e, 0);
+			unlink_entry(table, &l, e, 0, CTLITE_REASON_EXPIRED);
 			run->expired++;
 			continue;
 		}
@@ -1384,6 +1400,30 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_top_sources);
 
+/**
+ * ctlite_buckets_chain() - chain @bucket of a dump that walks by index
+ * @b: the live bucket array, under rcu_read_lock()
+ * @bucket: index: @b's buckets first, then those of the array a resize
+ *	    is moving entries to
+ *
+ * A dump walks the live array, then, while a resize moves entries out of
+ * it, the new array's: an entry moved meanwhile may be met twice or not
+ * at all, as in nf_conntrack's dumps.
+ *
+ * Return: the chain, or NULL past the end.
+ */
+struct hlist_nulls_head *ctlite_buckets_chain(struct ctlite_buckets *b,
+					      unsigned int bucket)
+{
+	struct ctlite_buckets *next;
+
+	if (bucket < b->size)
+		return &b->heads[bucket];
+	next = rcu_dereference(b->next);
+	bucket -= b->size;
+	return next && bucket < next->size ? &next->heads[bucket] : NULL;
+}
+
 /* table_walk() @net_id: every entry, and the entries of leaving tenants */
 #define WALK_ALL	0
 #define WALK_LEAVING	U32_MAX		/* ids stay below 2^31 */
@@ -1407,13 +1447,16 @@ static bool walk_visits(struct ctlite_table *table,
 
 /*
  * Visit every bucket, and in each every entry of @net_id (or WALK_ALL, or
- * WALK_LEAVING), under the bucket lock; delete the visited entries if
- * @unlink.  Empty buckets are skipped without their lock: what a walk
- * looks for was hashed before it started (a namespace whose entries are
- * flushed has no hooks left), and a resize cannot move it meanwhile.
+ * WALK_LEAVING) that @pass passes (all without it), under the bucket lock;
+ * delete the visited entries if @unlink, telling listeners @reason.  Empty
+ * buckets are skipped without their lock: a walk is not atomic, and a
+ * flow made in a bucket behind it is one made after it.  A resize cannot
+ * run meanwhile.
  */
 static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
-			       bool unlink)
+			       bool (*pass)(const struct ctlite_entry *e,
+					    const void *arg),
+			       const void *arg, bool unlink, u8 reason)
 {
 	struct hlist_nulls_node *n;
 	unsigned int i, seen = 0;
@@ -1430,11 +1473,12 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
 			continue;
 		walk_lock(table, b, i, &l);
 		hlist_nulls_for_each_entry_safe(e, n, &b->heads[i], node) {
-			if (!walk_visits(table, e, net_id))
+			if (!walk_visits(table, e, net_id) ||
+			    (pass && !pass(e, arg)))
 				continue;
 			seen++;
 			if (unlink)
-				unlink_entry(table, &l, e, 0);
+				unlink_entry(table, &l, e, 0, reason);
 		}
 		spin_unlock_bh(l.lock);
 	}
@@ -1451,9 +1495,30 @@ static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
  */
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id)
 {
-	return table_walk(table, net_id, true);
+	return table_walk(table, net_id, NULL, NULL, true, CTLITE_REASON_FLUSH);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_flush_net);
+
+/**
+ * ctlite_table_delete_net() - delete the entries of a namespace a test passes
+ * @table: the table
+ * @net_id: the namespace's id (struct ctlite_tenant's @id)
+ * @pass: called under the entry's bucket lock; true deletes it
+ * @arg: handed to @pass
+ *
+ * One walk of the table, each bucket under its lock; an entry made in a
+ * bucket the walk has passed stays.  Sleeps.
+ *
+ * Return: how many entries were deleted.
+ */
+unsigned int ctlite_table_delete_net(struct ctlite_table *table, u32 net_id,
+				     bool (*pass)(const struct ctlite_entry *e,
+						  const void *arg),
+				     const void *arg)
+{
+	return table_walk(table, net_id, pass, arg, true, CTLITE_REASON_DELETE);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete_net);
 
 /**
  * ctlite_table_count_net() - count one network namespace's entries, slowly
@@ -1467,7 +1532,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_flush_net);
  */
 unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id)
 {
-	return table_walk(table, net_id, false);
+	return table_walk(table, net_id, NULL, NULL, false, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
 
@@ -1489,6 +1554,7 @@ int ctlite_table_tenant_add(struct ctlite_table *table,
 	tenant->inum = inum;
 	tenant->capped = capped;
 	tenant->leaving = false;
+	tenant->net = NULL;
 	/* ids from 1, below 2^31: 0 and U32_MAX mean more to table_walk() */
 	return xa_alloc(&table->tenants, &tenant->id, tenant, xa_limit_31b,
 			GFP_KERNEL);
@@ -1528,7 +1594,8 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_leave);
  */
 unsigned int ctlite_table_tenants_flush(struct ctlite_table *table)
 {
-	unsigned int freed = table_walk(table, WALK_LEAVING, true);
+	/* no event: a namespace that leaves has no listener left */
+	unsigned int freed = table_walk(table, WALK_LEAVING, NULL, NULL, true, 0);
 	struct ctlite_tenant *t;
 	unsigned long id;
 
@@ -1557,7 +1624,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenants_flush);
 unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
 				     struct ctlite_tenant *tenant)
 {
-	unsigned int freed = table_walk(table, tenant->id, true);
+	unsigned int freed = table_walk(table, tenant->id, NULL, NULL, true, 0);
 
 	WARN_ON_ONCE(atomic_read(&tenant->count));
 	xa_erase(&table->tenants, tenant->id);
@@ -1954,7 +2021,7 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	unsigned int freed;
 
 	cancel_work_sync(&table->grow_work);
-	freed = table_walk(table, 0, true);
+	freed = table_walk(table, WALK_ALL, NULL, NULL, true, 0);
 
 	/* whatever is queued or waits on the lists: freed now, here */
 	cancel_work_sync(&table->free_work);

@@ -473,7 +473,7 @@ static enum update tcp_update(struct ctlite_table *table,
 		if (ret != UPDATE_OK)
 			return ret;
 		if (READ_ONCE(conf->rst_evict)) {
-			ctlite_table_unlink(table, l, e);
+			ctlite_table_unlink(table, l, e, CTLITE_REASON_RST);
 			return UPDATE_RST_EVICT;
 		}
 		new = CTLITE_TCP_CLOSE;
@@ -485,7 +485,7 @@ static enum update tcp_update(struct ctlite_table *table,
 	 */
 	if (class == TCP_SYN &&
 	    (old == CTLITE_TCP_TIME_WAIT || old == CTLITE_TCP_CLOSE)) {
-		ctlite_table_unlink(table, l, e);
+		ctlite_table_unlink(table, l, e, CTLITE_REASON_REUSED);
 		return UPDATE_RESTART;
 	}
 	new = tcp_next[reply][class][old];
@@ -585,7 +585,7 @@ static enum update entry_update(struct ctlite_table *table,
 		other_update(table, conf, e, pkt, now);
 	if (ret == UPDATE_OK && !(flags & CTLITE_F_ASSURED) &&
 	    (e->flags & CTLITE_F_ASSURED))
-		ctlite_table_assured(table, &l);
+		ctlite_table_assured(table, &l, e);
 out:
 	ctlite_table_unlock(&l);
 	return ret;
@@ -803,7 +803,7 @@ static unsigned int track(struct ctlite_table *table, struct ctlite_net *cn,
 	for (tries = 0; tries < TRACK_TRIES; tries++) {
 		e = ctlite_table_lookup(table, key, hash, &searched);
 		if (e && ctlite_entry_expired(e, now)) {
-			if (ctlite_table_delete(table, e))
+			if (ctlite_table_delete(table, e, CTLITE_REASON_EXPIRED))
 				ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
 			e = NULL;
 		}

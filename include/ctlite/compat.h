@@ -9,6 +9,7 @@
 
 #include <linux/version.h>
 #include <linux/sysctl.h>
+#include <net/genetlink.h>
 #include <net/net_namespace.h>
 
 /*
@@ -45,6 +46,28 @@ ctlite_register_net_sysctl(struct net *net, const char *path,
 	return register_net_sysctl_sz(net, path, table, n);
 #else
 	return register_net_sysctl(net, path, table);
+#endif
+}
+
+/*
+ * Linux 6.7 tells a generic netlink family when a socket joins one of its
+ * groups (struct genl_family's @bind); before, nothing does.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define CTLITE_GENL_HAS_BIND
+#endif
+
+/*
+ * Linux 6.2 gave dumps a struct genl_info of their own ("genetlink: use
+ * struct genl_info for dumps"), with the parsed attributes in it.
+ */
+static inline struct nlattr **
+ctlite_genl_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return genl_dumpit_info(cb)->info.attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
 #endif
 }
 

@@ -11,6 +11,7 @@
 #include <linux/skbuff.h>
 #include <net/net_namespace.h>
 
+#include <ctlite/ctlite_netlink.h>
 #include <ctlite/table.h>
 
 /* The release; dkms.conf's PACKAGE_VERSION and `make version` follow it */
@@ -22,50 +23,12 @@
  */
 extern struct ctlite_table *ctlite_table;
 
-/* Per-CPU counters of one netns, in /proc/net/stat/ctlite's column order */
-enum ctlite_stat {
-	CTLITE_STAT_FOUND,		/* packet of a known flow */
-	CTLITE_STAT_NEW,		/* entry created */
-	CTLITE_STAT_INVALID,		/* malformed packet, left untracked */
-	CTLITE_STAT_IGNORE,		/* untrackable packet (fragment, ICMP error) */
-	CTLITE_STAT_INSERT_FAILED,	/* lost an insert race; the winner's entry used */
-	CTLITE_STAT_DROP,		/* new flow dropped: table full */
-	CTLITE_STAT_ALLOC_FAILED,	/* new flow dropped: no memory for its entry */
-	CTLITE_STAT_EARLY_DROP,
-	CTLITE_STAT_RST_EVICT,
-	CTLITE_STAT_EXPIRED,
-	CTLITE_STAT_SEARCHED,		/* entries compared by lookups */
-	CTLITE_STAT_GC_RUNS,
-	CTLITE_STAT_CHAIN_TOO_LONG,	/* new flow dropped: its chain is full */
-	/*
-	 * first packets of new flows not yet past the filter: up at the
-	 * tracking hook, down at confirmation; what stays was dropped by the
-	 * firewall before it could make an entry
-	 */
-	CTLITE_STAT_UNCONFIRMED,
-	CTLITE_STAT_RELATED,		/* ICMP error quoting a tracked flow */
-	CTLITE_STAT_NUM
-};
-
+/* Per-CPU counters of one netns (enum ctlite_stat) */
 struct ctlite_stats {
 	u32 count[CTLITE_STAT_NUM];
 };
 
-/* TCP states: nf_conntrack's names, in its order */
-enum ctlite_tcp_state {
-	CTLITE_TCP_NONE,
-	CTLITE_TCP_SYN_SENT,
-	CTLITE_TCP_SYN_RECV,
-	CTLITE_TCP_ESTABLISHED,
-	CTLITE_TCP_FIN_WAIT,
-	CTLITE_TCP_CLOSE_WAIT,
-	CTLITE_TCP_LAST_ACK,
-	CTLITE_TCP_TIME_WAIT,
-	CTLITE_TCP_CLOSE,
-	CTLITE_TCP_NUM
-};
-
-/* Timeouts, in net.ctlite's order; TCP's follow the states above */
+/* Timeouts, in net.ctlite's order; TCP's follow enum ctlite_tcp_state's */
 enum ctlite_timeout {
 	CTLITE_TO_TCP_SYN_SENT,
 	CTLITE_TO_TCP_SYN_RECV,
@@ -248,6 +211,10 @@ void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
 /* match.c */
 int ctlite_match_init(void);
 void ctlite_match_exit(void);
+
+/* netlink.c */
+int ctlite_netlink_init(void);
+void ctlite_netlink_exit(void);
 
 /* procfs.c */
 int ctlite_proc_init(struct net *net);

@@ -184,6 +184,7 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
  * @capped: it may hold only @share percent of max (struct ctlite_table);
  *	    the initial namespace is bounded by max alone
  * @leaving: its namespace is going: the next flush deletes its entries
+ * @net: the namespace, where its entries' events go (NULL: KUnit's)
  */
 struct ctlite_tenant {
 	atomic_t count;
@@ -191,6 +192,7 @@ struct ctlite_tenant {
 	u32 inum;
 	bool capped;
 	bool leaving;
+	struct net *net;
 };
 
 /*
@@ -416,12 +418,13 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 const struct ctlite_key *key, u32 hash,
 					 struct ctlite_insert *ins);
 bool ctlite_table_delete(struct ctlite_table *table,
-			 struct ctlite_entry *entry);
+			 struct ctlite_entry *entry, u8 reason);
 void ctlite_table_unlink(struct ctlite_table *table,
 			 const struct ctlite_locked *l,
-			 struct ctlite_entry *entry);
+			 struct ctlite_entry *entry, u8 reason);
 void ctlite_table_assured(struct ctlite_table *table,
-			  const struct ctlite_locked *l);
+			  const struct ctlite_locked *l,
+			  const struct ctlite_entry *entry);
 enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
 				     u32 net_id, u32 now,
 				     unsigned int *searched);
@@ -430,7 +433,13 @@ unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
 				      struct ctlite_source *top,
 				      unsigned int *sampled,
 				      unsigned int *sources);
+struct hlist_nulls_head *ctlite_buckets_chain(struct ctlite_buckets *b,
+					      unsigned int bucket);
 unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id);
+unsigned int ctlite_table_delete_net(struct ctlite_table *table, u32 net_id,
+				     bool (*pass)(const struct ctlite_entry *e,
+						  const void *arg),
+				     const void *arg);
 int ctlite_table_tenant_add(struct ctlite_table *table,
 			    struct ctlite_tenant *tenant, u32 inum, bool capped);
 void ctlite_table_tenant_leave(struct ctlite_table *table,

@@ -259,9 +259,9 @@ static void insert_lookup_delete(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &k), e);
 
 	rcu_read_lock();
-	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, e));
+	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, e, 0));
 	/* a second delete of the same entry (a racing CPU) does nothing */
-	KUNIT_EXPECT_FALSE(test, ctlite_table_delete(t, e));
+	KUNIT_EXPECT_FALSE(test, ctlite_table_delete(t, e, 0));
 	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, lookup(t, &k));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 0);
@@ -289,6 +289,42 @@ static void count_and_slab_accounting_agree(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctlite_table_destroy(t), 500U);
 	/* destroy waits for the RCU frees: nothing is left in the slab */
 	KUNIT_EXPECT_EQ(test, ctlite_entries_allocated(), before);
+}
+
+/* delete_net()'s test: the entries whose port 0 (the lower) is odd */
+static bool odd_port(const struct ctlite_entry *e, const void *arg)
+{
+	const unsigned int *calls = arg;
+
+	/* called under the entry's bucket lock, with the entry live */
+	WARN_ON(e->flags & CTLITE_F_DEAD);
+	(*(unsigned int *)calls)++;
+	return ntohs(e->port[0]) & 1;
+}
+
+static void delete_net_takes_what_passes_in_its_namespace(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 256, 10000);
+	unsigned int i, calls = 0;
+	struct ctlite_key k;
+
+	for (i = 0; i < 200; i++) {
+		key4(&k, NET_A + (i & 1), 0x0a000001, 1000 + i / 2, 0x0a000002, 80);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
+	}
+	/* NET_A's odd ports: half of its 100; the test sees only NET_A's */
+	KUNIT_EXPECT_EQ(test, ctlite_table_delete_net(t, NET_A, odd_port, &calls), 50U);
+	KUNIT_EXPECT_EQ(test, calls, 100U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_A), 50U);
+	KUNIT_EXPECT_EQ(test, ctlite_table_count_net(t, NET_B), 100U);
+	for (i = 0; i < 100; i++) {
+		key4(&k, NET_A, 0x0a000001, 1000 + i, 0x0a000002, 80);
+		KUNIT_EXPECT_EQ(test, !lookup(t, &k), !!(i & 1));
+	}
+	/* nothing left to pass: nothing goes */
+	KUNIT_EXPECT_EQ(test, ctlite_table_delete_net(t, NET_A, odd_port, &calls), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->count), 150);
+	ctlite_table_destroy(t);
 }
 
 /* @n flows from 10.0.0.1 ports 1000.. to 10.0.0.2:80; the first's entry */
@@ -326,7 +362,7 @@ static void max_is_enforced_exactly(struct kunit *test)
 
 	/* and admits a new one once there is room */
 	rcu_read_lock();
-	ctlite_table_delete(t, first);
+	ctlite_table_delete(t, first, 0);
 	rcu_read_unlock();
 	key4(&k, NET_A, 0x0a000001, 2000, 0x0a000002, 80);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
@@ -348,7 +384,7 @@ static void chains_stop_at_64_entries(struct kunit *test)
 	key4(&k, NET_A, 0x0a000001, 1000, 0x0a000002, 80);
 	KUNIT_EXPECT_PTR_EQ(test, insert(t, &k, NULL), first);
 	rcu_read_lock();
-	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, first));
+	KUNIT_EXPECT_TRUE(test, ctlite_table_delete(t, first, 0));
 	rcu_read_unlock();
 	key4(&k, NET_A, 0x0a000001, 3000, 0x0a000002, 80);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(insert(t, &k, NULL)));
@@ -409,6 +445,7 @@ static void concurrent_inserts_of_one_flow_make_one_entry(struct kunit *test)
 static struct kunit_case table_cases[] = {
 	KUNIT_CASE(insert_lookup_delete),
 	KUNIT_CASE(count_and_slab_accounting_agree),
+	KUNIT_CASE(delete_net_takes_what_passes_in_its_namespace),
 	KUNIT_CASE(max_is_enforced_exactly),
 	KUNIT_CASE(chains_stop_at_64_entries),
 	KUNIT_CASE(concurrent_inserts_of_one_flow_make_one_entry),
@@ -702,7 +739,7 @@ static int churn_new_flows(void *data)
 			if (lookup(r->t, &k) != e)
 				r->lost++;
 			rcu_read_lock();
-			if (!ctlite_table_delete(r->t, e))
+			if (!ctlite_table_delete(r->t, e, 0))
 				r->errors++;
 			rcu_read_unlock();
 		}

@@ -1082,7 +1082,7 @@ static void forget(struct kunit *test, struct fixture *f, unsigned int i)
 
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	rcu_read_lock();
-	ctlite_table_delete(f->t, e);
+	ctlite_table_delete(f->t, e, 0);
 	rcu_read_unlock();
 }
 

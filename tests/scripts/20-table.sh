@@ -143,7 +143,7 @@ proc_files_have_the_documented_shape() {
 	expect_eq "$(stat -c %a /proc/net/ctlite)" 440 "/proc/net/ctlite mode"
 	local header
 	header=$(head -n 1 /proc/net/stat/ctlite)
-	expect_eq "$header" "entries found new invalid ignore insert_failed drop alloc_failed early_drop rst_evict expired searched gc_runs chaintoolong unconfirmed related" "stat header"
+	expect_eq "$header" "entries found new invalid ignore insert_failed drop alloc_failed early_drop rst_evict expired searched gc_runs chaintoolong unconfirmed related events_lost" "stat header"
 	expect_eq "$(($(wc -l </proc/net/stat/ctlite) - 1))" "$(nproc)" "one stat row per CPU"
 }
 
