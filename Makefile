@@ -34,7 +34,11 @@ DKMS_FILES := Kbuild dkms.conf LICENSE README.md src include tests/kunit
 # The iptables extension: where iptables looks for it, and how to build it
 XTLIBDIR ?= $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null)
 TOOLS_CFLAGS ?= -O2 -g
-TOOLS := tools/libxt_ctlite.so
+TOOLS := tools/libxt_ctlite.so tools/ctlite
+# The ctlite command, its man page and bash completion
+SBINDIR ?= /usr/local/sbin
+MANDIR ?= /usr/local/share/man
+COMPLETIONDIR ?= /usr/local/share/bash-completion/completions
 
 all: modules
 
@@ -53,6 +57,10 @@ tools:
 tools/libxt_ctlite.so: tools/libxt_ctlite.c include/ctlite/xt_ctlite.h
 	$(CC) $(TOOLS_CFLAGS) -Wall -Wextra -Werror -fPIC -shared -Iinclude \
 		$$(pkg-config --cflags xtables) -o $@ $< $$(pkg-config --libs xtables)
+
+tools/ctlite: tools/ctlite.c include/ctlite/ctlite_netlink.h
+	$(CC) $(TOOLS_CFLAGS) -Wall -Wextra -Werror -Iinclude \
+		$$(pkg-config --cflags libmnl) -o $@ $< $$(pkg-config --libs libmnl)
 
 check:
 	@$(VM)/check.sh
@@ -83,6 +91,9 @@ install: modules tools
 	depmod -b "$(or $(INSTALL_MOD_PATH),/)" "$$(cat $(KDIR)/include/config/kernel.release)"
 	@[ -n "$(XTLIBDIR)" ] || { echo "ctlite: pkg-config knows no xtables lib dir; set XTLIBDIR=" >&2; exit 1; }
 	install -D -m 0644 tools/libxt_ctlite.so "$(DESTDIR)$(XTLIBDIR)/libxt_ctlite.so"
+	install -D -m 0755 tools/ctlite "$(DESTDIR)$(SBINDIR)/ctlite"
+	install -D -m 0644 tools/ctlite.8 "$(DESTDIR)$(MANDIR)/man8/ctlite.8"
+	install -D -m 0644 tools/ctlite.bash-completion "$(DESTDIR)$(COMPLETIONDIR)/ctlite"
 
 # Example configuration, scripts/ctlite-tune's sizing for 4 GiB.  A file
 # already there that differs is kept, and ours goes beside it as .new
@@ -140,8 +151,10 @@ help:
 	@echo 'ctlite targets:'
 	@echo '  make [modules]  build ctlite.ko against KDIR (default $(KDIR))'
 	@echo '  make tools      the iptables extension tools/libxt_ctlite.so (-m ctlite)'
+	@echo '                  and the ctlite command tools/ctlite (list, events, ...)'
 	@echo '  make install    install the module there (INSTALL_MOD_PATH respected), run'
-	@echo '                  depmod, and put libxt_ctlite.so in XTLIBDIR (DESTDIR respected)'
+	@echo '                  depmod, put libxt_ctlite.so in XTLIBDIR, ctlite in SBINDIR'
+	@echo '                  with its man page and completion (DESTDIR respected)'
 	@echo '  make install-config  example /etc/modprobe.d, sysctl.d and modules-load.d'
 	@echo '                  files (DESTDIR respected; differing files are kept)'
 	@echo '  make dkms-install  add, build and install with DKMS (sources in'

@@ -8,8 +8,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 what=${1:-check}
-# the iptables extension (make tools) and the firewall tests' iptables
-tools=(build-essential pkg-config libxtables-dev iptables valgrind)
+# the iptables extension and the ctlite command (make tools), and the
+# firewall tests' iptables
+tools=(build-essential pkg-config libxtables-dev libmnl-dev iptables valgrind)
 pkgs=("${tools[@]}" flex bison bc libelf-dev libssl-dev python3 perl
       xz-utils rsync kmod iproute2 nftables procps util-linux coreutils
       iputils-ping

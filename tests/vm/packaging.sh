@@ -71,6 +71,13 @@ make_install_stages_module_and_depmod() {
 	# the iptables extension, where iptables looks for it
 	[ -f "$root$(pkg-config --variable=xtlibdir xtables)/libxt_ctlite.so" ] ||
 		fail "make install put no libxt_ctlite.so in the xtables lib dir"
+	# the command, its man page and completion, where a shell finds them
+	[ -x "$root/usr/local/sbin/ctlite" ] || fail "make install put no ctlite in /usr/local/sbin"
+	grep -q '^\.TH CTLITE 8 ' "$root/usr/local/share/man/man8/ctlite.8" ||
+		fail "make install put no ctlite(8) in /usr/local/share/man/man8"
+	bash -c '. "$1"; complete -p ctlite' _ "$root/usr/local/share/bash-completion/completions/ctlite" ||
+		fail "the bash completion does not complete ctlite"
+	echo "installed /usr/local/sbin/ctlite, ctlite(8) and its completion"
 	# Kbuild's directory for external modules: extra/ on 6.1, updates/
 	# on 6.12
 	local ko
