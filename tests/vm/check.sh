@@ -38,10 +38,12 @@ if [ "$mode" = bench ]; then
 	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
 	"$CTLITE_TOP/tests/vm/deps.sh" bench
 	build bench
-	# the iptables extension, for the firewall scenarios
-	make -s -C "$CTLITE_TOP" tools/libxt_ctlite.so
+	# the iptables extension, for the firewall scenarios, and the
+	# command, for the listing's time
+	make -s -C "$CTLITE_TOP" tools/libxt_ctlite.so tools/ctlite
 	mkdir -p "$out/modules/xtables"
 	cp "$CTLITE_TOP/tools/libxt_ctlite.so" "$out/modules/xtables/"
+	cp "$CTLITE_TOP/tools/ctlite" "$out/modules/"
 	run=$out/$length
 	rc=0
 	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
@@ -74,6 +76,11 @@ gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-peer" \
 	"$CTLITE_TOP/tests/peer/ctlite-peer.c"
 # the iptables extension, where the guest's iptables is told to look
 make -s -C "$CTLITE_TOP" TOOLS_CFLAGS="-O1 -g" tools/libxt_ctlite.so
+# the ctlite command, with AddressSanitizer and UBSan: a memory error in
+# it fails the test that ran it (48-cli.sh)
+gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -I"$CTLITE_TOP/include" \
+	-o "$out/modules/ctlite" "$CTLITE_TOP/tools/ctlite.c" -lmnl
 mkdir -p "$out/modules/xtables"
 cp "$CTLITE_TOP/tools/libxt_ctlite.so" "$out/modules/xtables/"
 if [ "$mode" = stress ]; then

@@ -19,14 +19,17 @@ RECIPE=1
 # differs between series.  KUnit (the table on that kernel's RCU, slab and
 # skb helpers), loading and parameters, the hooks, /proc and sysctls
 # (compat.h's registration and handlers, a container's limits), netns
-# exit, what that IP stack lets through to the parser (the fuzzer), and
-# install and DKMS (extra/ or updates/).  Warnings, resizes, the demo's
+# exit, what that IP stack lets through to the parser (the fuzzer), the
+# netlink family (compat.h's dump attributes and group-join hook: events,
+# a filtered dump, a delete and a flush), and install and DKMS (extra/ or
+# updates/).  Warnings, resizes, the demo's
 # story, the attacks and the stress run are the same code on every
 # series: 6.1 runs them.
 SERIES_SELECTION=kunit,10-module,20-table
 SERIES_SELECTION+=,30-lifetimes:lifetime_sysctls_have_defaults_and_ranges
 SERIES_SELECTION+=,60-reliability:fuzzed_packets_leave_ctlite_consistent
 SERIES_SELECTION+=,38-tenants:a_container_cannot_lock_the_others_out
+SERIES_SELECTION+=,48-cli:cli_events_tell_new_assured_destroy
 SERIES_SELECTION+=,70-install
 
 # only_selects NAME: whether CTLITE_ONLY (comma-separated globs, each
