@@ -185,6 +185,18 @@ def main():
     else:
         own_table = "(no profile in this run: perf missing)"
 
+    # Listings: /proc/net/ctlite and `ctlite list`, at each large size
+    listing_rows = []
+    for unit_sc, label in (("listing", "/proc/net/ctlite"), ("listing_netlink", "ctlite list")):
+        for k, vs in sorted(figs.items()):
+            if k[0] == unit_sc and k[1] == "ctlite" and k[3] == "ms":
+                ms = statistics.median(vs)
+                listing_rows.append(f"| {label} | {k[2]:,} | {ms:,.0f} ms | "
+                                    f"{ms * 1e6 / k[2] if k[2] else 0:,.0f} ns |")
+    listing_table = "\n".join(["| reader | entries | time | per entry |",
+                               "|---|---:|---:|---:|"] + listing_rows) if listing_rows else \
+        "(no listing in this run)"
+
     # ctlite's growths
     grows = sorted((k[2], v) for k, vs in figs.items()
                    if k[0] == "grow" and k[3] == "pause_us" for v in vs)
@@ -357,6 +369,15 @@ its size): each growth moves every entry a bucket at a time, and a new
 flow waits at most while its own bucket moves (the longest such wait).
 
 {grow_table}
+
+### Listing the table
+
+A full read of /proc/net/ctlite (`cat`) and a full `ctlite list` (a
+netlink dump) of the forwarding namespace's table, once filled: each
+resumes where its last read or message stopped, so the time per entry
+stays flat as the table grows.
+
+{listing_table}
 
 ## Memory per tracked connection
 
