@@ -608,8 +608,11 @@ static uint32_t parse_list(const char *arg, const char *const *names,
 		for (i = 0; i < n; i++)
 			if (names[i] && !strcasecmp(tok, names[i]))
 				break;
-		if (i == n)
-			die(EXIT_USAGE, "%s: unknown name '%s'", what, tok);
+		if (i == n) {
+			warn_msg("%s: unknown name '%s'", what, tok);
+			free(copy);
+			exit(EXIT_USAGE);
+		}
 		mask |= 1U << i;
 	}
 	free(copy);
@@ -961,8 +964,10 @@ static struct stats *get_stats(void)
 
 	if (!st)
 		die(EXIT_FAIL, "out of memory");
-	if (talk(start_msg(family_id, CTLITE_CMD_STATS, 0), stats_cb, st) < 0)
+	if (talk(start_msg(family_id, CTLITE_CMD_STATS, 0), stats_cb, st) < 0) {
+		free(st);
 		die_request("reading the counters");
+	}
 	return st;
 }
 
