@@ -62,7 +62,8 @@ ct_sysctl_pair early_drop 0
 ct_sysctl_pair adaptive_start 0
 ct_sysctl_pair timeout_tcp_syn_sent 900
 ct_sysctl_pair timeout_tcp_syn_recv 900
-say "ctlite tracks both namespaces; early_drop=0, as a plain table would."
+say "ctlite tracks both namespaces; early_drop=0 and adaptive_start=0, and half-open"
+say "entries live 900 s: a plain table, as the site had it."
 
 title "Before the incident"
 served=$(clients)
