@@ -429,7 +429,7 @@ static const char *state_name(uint8_t state)
 static void addr_str(uint8_t family, const uint8_t *a, char *s)
 {
 	if (!inet_ntop(family, a, s, INET6_ADDRSTRLEN))
-		strcpy(s, "?");
+		snprintf(s, INET6_ADDRSTRLEN, "?");
 }
 
 /* One direction's tuple, conntrack's spelling; @reply swaps it */
@@ -582,7 +582,7 @@ static void parse_addr(const char *arg, struct opts *o, uint8_t *addr,
 
 	if (strlen(arg) >= sizeof(s))
 		die(EXIT_USAGE, "%s: '%s' is not an address", what, arg);
-	strcpy(s, arg);
+	memcpy(s, arg, strlen(arg) + 1);
 	slash = strchr(s, '/');
 	if (slash)
 		*slash++ = '\0';
