@@ -73,8 +73,10 @@ nfct_view() {
 # forge ARGS...: ctlite-peer forge from ct-c
 forge() { "$PEER" -n ct-c forge "$@"; }
 # Client to server and server to client, as the attacker spoofs them
-to_server() { forge "$SERVER" "$SPORT" "$CLIENT" "$CPORT" "$@"; }
-to_client() { forge "$CLIENT" "$CPORT" "$SERVER" "$SPORT" "$@"; }
+TO_SERVER=("$SERVER" "$SPORT" "$CLIENT" "$CPORT")
+TO_CLIENT=("$CLIENT" "$CPORT" "$SERVER" "$SPORT")
+to_server() { forge "${TO_SERVER[@]}" "$@"; }
+to_client() { forge "${TO_CLIENT[@]}" "$@"; }
 
 # One round trip over the victim connection
 echo_ok() {
@@ -103,23 +105,24 @@ attack() {
 
 # ACKs across the sequence space that all claim one acknowledgment, then
 # RSTs at it, both ways: what set ctlite's RST point before it checked
-# windows (0x5a5a5a5a: any value the attacker likes)
+# windows (0x5a5a5a5a: any value the attacker likes); one process, so in
+# that order
 ack_sweep_then_rst() {
-	to_server A 777 1515870810 512 8388608
-	to_client A 999 1515870810 512 8388608
-	to_client R 1515870810 0 1
-	to_server R 1515870810 0 1
+	to_server A 777 1515870810 512 8388608 + \
+		"${TO_CLIENT[@]}" A 999 1515870810 512 8388608 + \
+		"${TO_CLIENT[@]}" R 1515870810 0 1 + \
+		"${TO_SERVER[@]}" R 1515870810 0 1
 }
 
-# What replaced an entry before: FIN, FIN, ACK, SYN, random numbers (ten
-# rounds: a forge per segment costs a process, 0.3 s in the debug guest)
+# What replaced an entry before: FIN, FIN, ACK, SYN, random numbers, ten
+# rounds, from one process (each costs 0.3 s in the debug guest)
 fin_fin_ack_syn() {
+	local args=()
 	for _ in {1..10}; do
-		to_server FA r r 1
-		to_client FA r r 1
-		to_server A r r 1
-		to_server S r 0 1
+		args+=(+ "${TO_SERVER[@]}" FA r r 1 + "${TO_CLIENT[@]}" FA r r 1
+		       + "${TO_SERVER[@]}" A r r 1 + "${TO_SERVER[@]}" S r 0 1)
 	done
+	forge "${args[@]:1}"
 }
 
 # The sweeps and random forgeries of issue 16, one after another on one

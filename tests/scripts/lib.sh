@@ -206,7 +206,7 @@ netns_cleanup() {
 # or udp (either family), tcp6 or udp6 (IPv6 only).  Its /proc/net line is
 # in state LISTEN (0A) or unconnected UDP (07).
 wait_listen() {
-	local ns=$1 proto=$2 port=$3 dir i f sl local rest state=07 hex files
+	local ns=$1 proto=$2 port=$3 dir i f laddr rest state=07 hex files
 	dir=$(ns_proc_net "$ns")
 	printf -v hex ':%04X' "$port"
 	[ "${proto:0:3}" != tcp ] || state=0A
@@ -214,9 +214,9 @@ wait_listen() {
 	[ "${proto: -1}" = 6 ] || files+=("$dir/${proto}6")
 	for i in {1..200}; do
 		for f in "${files[@]}"; do
-			while read -r sl local rest; do
+			while read -r _ laddr rest; do
 				rest=${rest#* }
-				[[ $local == *"$hex" && ${rest%% *} == "$state" ]] && return 0
+				[[ $laddr == *"$hex" && ${rest%% *} == "$state" ]] && return 0
 			done <"$f"
 		done
 		nap 0.1
