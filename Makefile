@@ -92,10 +92,11 @@ install: modules tools
 	@[ -n "$(XTLIBDIR)" ] || { echo "ctlite: pkg-config knows no xtables lib dir; set XTLIBDIR=" >&2; exit 1; }
 	install -D -m 0644 tools/libxt_ctlite.so "$(DESTDIR)$(XTLIBDIR)/libxt_ctlite.so"
 	install -D -m 0755 tools/ctlite "$(DESTDIR)$(SBINDIR)/ctlite"
+	install -D -m 0755 scripts/ctlite-tune "$(DESTDIR)$(SBINDIR)/ctlite-tune"
 	install -D -m 0644 tools/ctlite.8 "$(DESTDIR)$(MANDIR)/man8/ctlite.8"
 	install -D -m 0644 tools/ctlite.bash-completion "$(DESTDIR)$(COMPLETIONDIR)/ctlite"
 
-# Example configuration, scripts/ctlite-tune's sizing for 4 GiB.  A file
+# Example configuration, what scripts/ctlite-tune prints for 4 GiB.  A file
 # already there that differs is kept, and ours goes beside it as .new
 # (modprobe and sysctl read only *.conf, so it changes nothing).
 install-config:
@@ -153,8 +154,9 @@ help:
 	@echo '  make tools      the iptables extension tools/libxt_ctlite.so (-m ctlite)'
 	@echo '                  and the ctlite command tools/ctlite (list, events, ...)'
 	@echo '  make install    install the module there (INSTALL_MOD_PATH respected), run'
-	@echo '                  depmod, put libxt_ctlite.so in XTLIBDIR, ctlite in SBINDIR'
-	@echo '                  with its man page and completion (DESTDIR respected)'
+	@echo '                  depmod, put libxt_ctlite.so in XTLIBDIR, ctlite and'
+	@echo '                  ctlite-tune in SBINDIR, with the man page and completion'
+	@echo '                  (DESTDIR respected)'
 	@echo '  make install-config  example /etc/modprobe.d, sysctl.d and modules-load.d'
 	@echo '                  files (DESTDIR respected; differing files are kept)'
 	@echo '  make dkms-install  add, build and install with DKMS (sources in'

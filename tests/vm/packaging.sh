@@ -46,23 +46,54 @@ version_is_one_everywhere() {
 	[ "$built" = "$version" ] || fail "modinfo -F version says '$built'"
 }
 
-# The examples are what ctlite-tune prints for the RAM their comment names
+# The examples are, line for line, what the ctlite-tune command their first
+# line names prints: a user who runs it gets the same files
 examples_match_ctlite_tune() {
-	local f ram tune line
+	local f cmd
 	for f in modprobe.d/ctlite.conf sysctl.d/90-ctlite.conf; do
-		ram=$(sed -n 's/.*ctlite-tune --ram \([0-9A-Za-z]*\).*/\1/p' \
-			"$src/scripts/$f" | head -n 1)
-		[ -n "$ram" ] || fail "$f names no 'ctlite-tune --ram SIZE'"
-		tune=$("$src/scripts/ctlite-tune" --ram "$ram")
-		# every setting in the file is a line ctlite-tune printed under
-		# this file's name
-		while IFS= read -r line; do
-			case "$line" in "#"* | "") continue ;; esac
-			sed -n "\|^# /etc/$f\$|,/^\$/p" <<<"$tune" | grep -qxF -- "$line" ||
-				fail "$f: '$line' is not what ctlite-tune --ram $ram prints"
-			echo "$f: $line"
-		done <"$src/scripts/$f"
-		grep -qv '^#' "$src/scripts/$f" || fail "$f sets nothing"
+		cmd=$(sed -n '1s/^# .*: from `ctlite-tune \(.*\)`$/\1/p' "$src/scripts/$f")
+		[ -n "$cmd" ] || fail "$f: its first line names no 'ctlite-tune ...' command"
+		# shellcheck disable=SC2086 # the arguments as the line gives them
+		diff -u "$src/scripts/$f" <("$src/scripts/ctlite-tune" $cmd) ||
+			fail "$f is not what 'ctlite-tune $cmd' prints"
+		grep -v '^#' "$src/scripts/$f" | sed "s|^|$f: |"
+	done
+}
+
+# ctlite-tune's figures, its notes of what it capped, and its refusals: on
+# the host, where python3 starts at once (--apply is the guest's, in
+# 40-operator)
+ctlite_tune_sizes_and_refuses() {
+	local tune=$src/scripts/ctlite-tune out bad rc
+	# 10% of 1 GiB: 2^20 entries fill the 2^20 buckets a grown table has,
+	# 96 MiB; no hashsize, so the table keeps growing
+	out=$("$tune" --ram 1G --share 10)
+	grep -qx 'max=1048576' <<<"$out" || fail "--ram 1G --share 10 printed: $out"
+	grep -qx 'options ctlite max=1048576' <<<"$out" || fail "no modprobe.d line: $out"
+	grep -qx 'net.ctlite.max = 1048576' <<<"$out" || fail "no sysctl.d line: $out"
+	! grep -q 'hashsize=' <<<"$out" || fail "a hashsize, which turns growth off: $out"
+	# --fixed: one bucket per entry, 96 bytes each
+	out=$("$tune" --ram 1G --share 10 --fixed --format modprobe.d)
+	grep -qx 'options ctlite hashsize=1118481 max=1118481' <<<"$out" || fail "--fixed printed: $out"
+	out=$("$tune" --entries 20000 --format sysctl.d)
+	[ "$(grep -v '^#' <<<"$out")" = 'net.ctlite.max = 20000' ] || fail "--entries printed: $out"
+	# what it capped, it says
+	out=$("$tune" --ram 1T --share 50 --fixed 2>&1 >/dev/null)
+	grep -qx "ctlite-tune: max capped at 1073741824, the module's limit .*" <<<"$out" ||
+		fail "no word of the capped max: $out"
+	grep -qx "ctlite-tune: hashsize capped at 16777216, the module's limit (64 entries per bucket when full)" <<<"$out" ||
+		fail "no word of the capped hashsize: $out"
+	# bad input: one line naming it, the usage, status 2, nothing on stdout
+	for bad in "--ram 12X" "--ram nan" "--ram inf" "--share 51" "--share nan" "--share -inf" \
+		"--entries 0" "--entries 1e6" "--entries 2000000000" "--entries 5 --share 5" \
+		"--entries 100000000 --ram 1G" "--format yaml" "--ram" "--bogus"; do
+		rc=0
+		# shellcheck disable=SC2086
+		out=$("$tune" $bad 2>&1 >/dev/null) || rc=$?
+		[ "$rc" = 2 ] || fail "exit status $rc for '$bad'"
+		grep -q '^ctlite-tune: ' <<<"$out" || fail "no error line for '$bad': $out"
+		! grep -q Traceback <<<"$out" || fail "a traceback for '$bad': $out"
+		echo "$bad: $(head -n 1 <<<"$out")"
 	done
 }
 
@@ -73,11 +104,13 @@ make_install_stages_module_and_depmod() {
 		fail "make install put no libxt_ctlite.so in the xtables lib dir"
 	# the command, its man page and completion, where a shell finds them
 	[ -x "$root/usr/local/sbin/ctlite" ] || fail "make install put no ctlite in /usr/local/sbin"
+	"$root/usr/local/sbin/ctlite-tune" --entries 1000 --format sysctl.d | grep -qx 'net.ctlite.max = 1000' ||
+		fail "make install put no working ctlite-tune in /usr/local/sbin"
 	grep -q '^\.TH CTLITE 8 ' "$root/usr/local/share/man/man8/ctlite.8" ||
 		fail "make install put no ctlite(8) in /usr/local/share/man/man8"
 	bash -c '. "$1"; complete -p ctlite' _ "$root/usr/local/share/bash-completion/completions/ctlite" ||
 		fail "the bash completion does not complete ctlite"
-	echo "installed /usr/local/sbin/ctlite, ctlite(8) and its completion"
+	echo "installed /usr/local/sbin/ctlite, ctlite(8), its completion and ctlite-tune"
 	# Kbuild's directory for external modules: extra/ on 6.1, updates/
 	# on 6.12
 	local ko
@@ -194,6 +227,7 @@ dkms_failed_install_leaves_nothing() {
 note "packaging checks against $krel"
 host_check version_is_one_everywhere
 host_check examples_match_ctlite_tune
+host_check ctlite_tune_sizes_and_refuses
 host_check make_install_stages_module_and_depmod
 host_check install_config_keeps_what_differs
 host_check iptables_extension_parses_and_saves_under_valgrind
