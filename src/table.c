@@ -73,6 +73,7 @@
 #include <linux/in.h>
 #include <kunit/visibility.h>
 
+#include <ctlite/compat.h>
 #include <ctlite/events.h>
 #include <ctlite/table.h>
 
@@ -258,11 +259,16 @@ int ctlite_cache_init(void)
 	/*
 	 * No SLAB_HWCACHE_ALIGN: it would round the 88-byte IPv6 entry up to
 	 * 128.  The IPv4 entry is 64 bytes and so lands on cache lines anyway.
+	 * Unmerged, so that slabtop names them.
 	 */
-	entry4_cache = kmem_cache_create("ctlite_entry4", ENTRY4_SIZE, 0, 0, NULL);
+	entry4_cache = ctlite_cache_create("ctlite_entry4", ENTRY4_SIZE,
+					   offsetof(struct ctlite_entry, addr),
+					   ENTRY4_SIZE - offsetof(struct ctlite_entry, addr));
 	if (!entry4_cache)
 		goto err_entry4;
-	entry6_cache = kmem_cache_create("ctlite_entry6", ENTRY6_SIZE, 0, 0, NULL);
+	entry6_cache = ctlite_cache_create("ctlite_entry6", ENTRY6_SIZE,
+					   offsetof(struct ctlite_entry, addr),
+					   ENTRY6_SIZE - offsetof(struct ctlite_entry, addr));
 	if (!entry6_cache)
 		goto err_entry6;
 	return 0;

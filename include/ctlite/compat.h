@@ -8,6 +8,7 @@
 #define _CTLITE_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -46,6 +47,38 @@ ctlite_register_net_sysctl(struct net *net, const char *path,
 	return register_net_sysctl_sz(net, path, table, n);
 #else
 	return register_net_sysctl(net, path, table);
+#endif
+}
+
+/**
+ * ctlite_cache_create() - a slab cache that slabtop shows by its name
+ * @name: the cache's name
+ * @size: its objects' size
+ * @key: offset of a part of the object that readers of /proc/net/ctlite
+ *	 see anyway (the flow's addresses)
+ * @key_size: that part's size
+ *
+ * SLUB merges a new cache into an existing one of the same size and flags
+ * (ctlite_entry4 into kmalloc-64 on a distribution kernel), and slabtop
+ * then shows the entries under the other's name.  Linux 6.5 added
+ * SLAB_NO_MERGE to keep a cache of its own.  Before it, a cache with a
+ * usercopy region is neither merged into another nor merged with
+ * (kmem_cache_create_usercopy(), slab_unmergeable()); a ctor would do too
+ * but moves SLUB's free pointer out of the object, 8 bytes an entry more.
+ * The region only lets hardened usercopy allow a copy of the addresses to
+ * user space, which nothing makes and which would give away nothing.
+ *
+ * Return: the cache, or NULL.
+ */
+static inline struct kmem_cache *ctlite_cache_create(const char *name,
+						     unsigned int size,
+						     unsigned int key,
+						     unsigned int key_size)
+{
+#ifdef SLAB_NO_MERGE
+	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+#else
+	return kmem_cache_create_usercopy(name, size, 0, 0, key, key_size, NULL);
 #endif
 }
 

@@ -579,6 +579,18 @@ figure info all 0 0 "$mode" mode
 modprobe nf_conntrack || bad "modprobe nf_conntrack"
 figure info nf_conntrack 0 0 "$(cat /sys/module/nf_conntrack/parameters/hashsize)" default_buckets
 insmod "$ko" || bad "insmod ctlite"
+# slabtop names ctlite's caches: this kernel merges caches of a size (the
+# debug kernel's KASAN merges none), but none into ctlite's, nor them into
+# kmalloc-64; a merged cache is a symlink in /sys/kernel/slab
+aliases=$(find /sys/kernel/slab -maxdepth 1 -type l | wc -l)
+for c in ctlite_entry4 ctlite_entry6; do
+	if [ "$aliases" -gt 0 ] && [ -d "/sys/kernel/slab/$c" ] && [ ! -L "/sys/kernel/slab/$c" ] &&
+		[ "$(cat "/sys/kernel/slab/$c/aliases")" = 0 ]; then
+		good "slab cache $c is its own ($aliases other caches are merged)"
+	else
+		bad "slab cache $c: merged ($(readlink "/sys/kernel/slab/$c")), or no cache merges ($aliases)"
+	fi
+done
 figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_buckets
 figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
 
