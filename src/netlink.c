@@ -16,8 +16,10 @@
  *
  * Events are built and sent under the entry's bucket lock, in whatever
  * context changed the entry (a packet's softirq, the GC's work item, a
- * delete), with GFP_ATOMIC; one that cannot be sent is counted in
- * events_lost of the entry's namespace.
+ * delete), with GFP_ATOMIC; one that cannot be built, or that a listener
+ * with NETLINK_BROADCAST_ERROR had no room for, is counted in events_lost
+ * of the entry's namespace.  (Netlink tells a broadcast's sender of a full
+ * socket only when that socket asked for it; `ctlite events` does.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -181,6 +183,31 @@ static int netns_id_of(u32 inum, u32 *net_id)
  * Parse CTLITE_A_FILTER (@attr, may be NULL: everything of this
  * namespace).  CTLITE_FILTER_NETNS only if @other_netns allows it.
  */
+/*
+ * An address filter: attribute @addr_type of @tb and its prefix length
+ * @prefix_type (all of it when absent).  Returns the prefix length, 0 when
+ * no address is given, or an error.
+ */
+static int parse_prefix_filter(struct nlattr **tb, int addr_type,
+			       int prefix_type, u8 family,
+			       struct in6_addr *addr,
+			       struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (!tb[addr_type]) {
+		if (!tb[prefix_type])
+			return 0;
+		NL_SET_ERR_MSG_ATTR(extack, tb[prefix_type],
+				    "a prefix length needs an address");
+		return -EINVAL;
+	}
+	err = parse_addr(tb[addr_type], family, addr, extack);
+	if (err)
+		return err;
+	return parse_prefix(tb[prefix_type], family, extack);
+}
+
 static int parse_filter(const struct nlattr *attr, struct net *net,
 			bool other_netns, struct flow_filter *f,
 			struct netlink_ext_ack *extack)
@@ -206,32 +233,16 @@ static int parse_filter(const struct nlattr *attr, struct net *net,
 	}
 	if (tb[CTLITE_FILTER_PROTO])
 		f->proto = nla_get_u8(tb[CTLITE_FILTER_PROTO]);
-	if (tb[CTLITE_FILTER_SRC]) {
-		err = parse_addr(tb[CTLITE_FILTER_SRC], f->family, &f->src, extack);
-		if (err)
-			return err;
-		err = parse_prefix(tb[CTLITE_FILTER_SRC_PREFIX], f->family, extack);
-		if (err < 0)
-			return err;
-		f->src_bits = err;
-	} else if (tb[CTLITE_FILTER_SRC_PREFIX]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[CTLITE_FILTER_SRC_PREFIX],
-				    "a prefix length needs an address");
-		return -EINVAL;
-	}
-	if (tb[CTLITE_FILTER_DST]) {
-		err = parse_addr(tb[CTLITE_FILTER_DST], f->family, &f->dst, extack);
-		if (err)
-			return err;
-		err = parse_prefix(tb[CTLITE_FILTER_DST_PREFIX], f->family, extack);
-		if (err < 0)
-			return err;
-		f->dst_bits = err;
-	} else if (tb[CTLITE_FILTER_DST_PREFIX]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[CTLITE_FILTER_DST_PREFIX],
-				    "a prefix length needs an address");
-		return -EINVAL;
-	}
+	err = parse_prefix_filter(tb, CTLITE_FILTER_SRC, CTLITE_FILTER_SRC_PREFIX,
+				  f->family, &f->src, extack);
+	if (err < 0)
+		return err;
+	f->src_bits = err;
+	err = parse_prefix_filter(tb, CTLITE_FILTER_DST, CTLITE_FILTER_DST_PREFIX,
+				  f->family, &f->dst, extack);
+	if (err < 0)
+		return err;
+	f->dst_bits = err;
 	if (tb[CTLITE_FILTER_SPORT])
 		f->sport = nla_get_u16(tb[CTLITE_FILTER_SPORT]);
 	if (tb[CTLITE_FILTER_DPORT])
@@ -613,6 +624,7 @@ static size_t stats_size(void)
 	size_t counters = CTLITE_STAT_NUM * nla_total_size_64bit(sizeof(u64));
 
 	return nla_total_size(0) + 7 * nla_total_size(sizeof(u32)) +
+	       nla_total_size_64bit(sizeof(u64)) +
 	       (num_possible_cpus() + 1) *
 	       (nla_total_size(0) + nla_total_size(sizeof(u32)) + counters);
 }
@@ -682,6 +694,8 @@ static int stats_doit(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, CTLITE_STATS_BUCKETS, ctlite_table_size(ctlite_table)) ||
 	    nla_put_u32(msg, CTLITE_STATS_ENTRY4_BYTES, ctlite_entry_size(AF_INET)) ||
 	    nla_put_u32(msg, CTLITE_STATS_ENTRY6_BYTES, ctlite_entry_size(AF_INET6)) ||
+	    nla_put_u64_64bit(msg, CTLITE_STATS_DROPS_LAST_MINUTE,
+			      ctlite_drops_recent(cn), CTLITE_STATS_PAD) ||
 	    put_counters(msg, cn, CTLITE_STATS_TOTAL, -1))
 		goto err_size;
 	for_each_possible_cpu(cpu) {
@@ -707,9 +721,10 @@ err_size:
  * @reason: enum ctlite_reason for CTLITE_EVENT_DESTROY, else 0
  *
  * Call through ctlite_event(), which costs nothing until someone listens.
- * Any context; an event that cannot be built or delivered is counted in
- * the namespace's events_lost (a listener also sees ENOBUFS on its
- * socket when its buffer was full).
+ * Any context; an event that cannot be built, or not delivered to a
+ * listener that set NETLINK_BROADCAST_ERROR, is counted in the namespace's
+ * events_lost (a listener also sees ENOBUFS on its socket when its buffer
+ * was full).
  */
 void ctlite_event_send(struct ctlite_table *table,
 		       const struct ctlite_entry *entry, u8 event, u8 reason)

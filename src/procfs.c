@@ -135,20 +135,9 @@ static void entry_seq_stop(struct seq_file *s, void *v)
 
 static const char *proto_name(u8 proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "unknown";
-	}
+	static const char *const names[] = CTLITE_PROTO_NAMES;
+
+	return proto < ARRAY_SIZE(names) && names[proto] ? names[proto] : "unknown";
 }
 
 static int entry_seq_show(struct seq_file *s, void *v)

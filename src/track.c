@@ -658,6 +658,65 @@ static bool make_room(struct ctlite_table *table, struct ctlite_net *cn,
 	}
 }
 
+static u32 drop_epoch(void)
+{
+	return (u32)(jiffies / (CTLITE_DROP_SLOT_SECS * HZ));
+}
+
+/**
+ * ctlite_drop_count() - count a new flow dropped
+ * @cn: its namespace
+ * @why: the counter of its cause: drop (no room), chain_too_long or
+ *	 alloc_failed
+ *
+ * In that counter, and in this CPU's slot of the last minute's ring.
+ * The slot's epoch and count change together with softirqs off, since a
+ * locally sent packet is tracked with them on.
+ */
+void ctlite_drop_count(struct ctlite_net *cn, enum ctlite_stat why)
+{
+	u32 epoch = drop_epoch();
+	struct ctlite_drop_slot *slot;
+
+	ctlite_stat_add(cn, why, 1);
+	local_bh_disable();
+	slot = this_cpu_ptr(&cn->stats->drop_recent[epoch % CTLITE_DROP_SLOTS]);
+	if (slot->epoch != epoch) {
+		WRITE_ONCE(slot->n, 0);
+		WRITE_ONCE(slot->epoch, epoch);
+	}
+	WRITE_ONCE(slot->n, slot->n + 1);
+	local_bh_enable();
+}
+
+/**
+ * ctlite_drops_recent() - new flows dropped in the last minute, for any cause
+ * @cn: the namespace
+ *
+ * The slots of the current epoch and the CTLITE_DROP_SLOTS - 1 before it,
+ * on every CPU: the last 55 to 60 seconds.  Lockless: a slot a CPU is
+ * clearing at that moment may count as its old or its new value.
+ *
+ * Return: the number of drops.
+ */
+u64 ctlite_drops_recent(struct ctlite_net *cn)
+{
+	u32 now = drop_epoch();
+	u64 sum = 0;
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct ctlite_stats *st = per_cpu_ptr(cn->stats, cpu);
+
+		for (i = 0; i < CTLITE_DROP_SLOTS; i++) {
+			if (now - READ_ONCE(st->drop_recent[i].epoch) < CTLITE_DROP_SLOTS)
+				sum += READ_ONCE(st->drop_recent[i].n);
+		}
+	}
+	return sum;
+}
+
 /*
  * Who filled the table, on the line after "table full": the sources with
  * most entries in a bounded sample around the new flow's bucket.
@@ -724,7 +783,7 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 			break;
 		if (PTR_ERR(e) == -EMLINK) {
 			/* room elsewhere would not shorten this chain */
-			ctlite_stat_add(cn, CTLITE_STAT_CHAIN_TOO_LONG, 1);
+			ctlite_drop_count(cn, CTLITE_STAT_CHAIN_TOO_LONG);
 			if (net_ratelimit())
 				pr_warn("a chain holds %u entries, dropping packet: hashsize %u is too small\n",
 					CTLITE_CHAIN_MAX, ctlite_table_size(table));
@@ -732,7 +791,7 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 			return NULL;
 		}
 		if (PTR_ERR(e) == -ENOMEM) {
-			ctlite_stat_add(cn, CTLITE_STAT_ALLOC_FAILED, 1);
+			ctlite_drop_count(cn, CTLITE_STAT_ALLOC_FAILED);
 			if (net_ratelimit())
 				pr_warn("no memory for a new entry, dropping packet\n");
 			*verdict = NF_DROP;
@@ -742,7 +801,7 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 			ins.have_slot = true;
 			continue;
 		}
-		ctlite_stat_add(cn, CTLITE_STAT_DROP, 1);
+		ctlite_drop_count(cn, CTLITE_STAT_DROP);
 		if (PTR_ERR(e) == -EDQUOT) {
 			if (net_ratelimit())
 				pr_warn("netns %u full (%u entries, its limit), dropping packet\n",

@@ -114,6 +114,7 @@ struct opts {
 	long top_n;
 	long count;
 	unsigned int events;	/* 1 << enum ctlite_event */
+	long rcvbuf;		/* events: the socket's buffer, bytes */
 	bool per_cpu;
 };
 
@@ -403,22 +404,12 @@ static int parse_flow(const struct nlattr *nest, struct flow *f)
 	return f->family == AF_INET || f->family == AF_INET6 ? 0 : -1;
 }
 
+static const char *const proto_names[] = CTLITE_PROTO_NAMES;
+
 static const char *proto_name(uint8_t proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "unknown";
-	}
+	return proto < ARRAY_SIZE(proto_names) && proto_names[proto] ?
+	       proto_names[proto] : "unknown";
 }
 
 static const char *state_name(uint8_t state)
@@ -527,7 +518,7 @@ static void __attribute__((noreturn)) usage(int code)
 		"  status                 the table at a glance, and what to do next\n"
 		"  delete FILTER          delete the flows the filter matches\n"
 		"  flush                  delete every flow of this namespace\n"
-		"  events [-o json] [-e new,assured,destroy] [-c COUNT]\n"
+		"  events [-o json] [-e new,assured,destroy] [-c COUNT] [-b BYTES]\n"
 		"                         flows as they are made, assured and destroyed\n"
 		"  top [FILTER] [-n N]    who fills the table: flows per source and state\n"
 		"  metrics                Prometheus text, for node_exporter's textfile collector\n"
@@ -559,16 +550,14 @@ static long parse_num(const char *s, long min, long max, const char *what)
 
 static int parse_proto(const char *s)
 {
-	static const struct { const char *name; int num; } names[] = {
-		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
-		{ "udplite", IPPROTO_UDPLITE }, { "icmp", IPPROTO_ICMP },
-		{ "icmpv6", IPPROTO_ICMPV6 }, { "ipv6-icmp", IPPROTO_ICMPV6 },
-	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcasecmp(s, names[i].name))
-			return names[i].num;
+	for (i = 0; i < ARRAY_SIZE(proto_names); i++)
+		if (proto_names[i] && !strcasecmp(s, proto_names[i]))
+			return (int)i;
+	/* iptables' and /etc/protocols' name for it */
+	if (!strcasecmp(s, "ipv6-icmp"))
+		return IPPROTO_ICMPV6;
 	return parse_num(s, 1, 255, "--proto");
 }
 
@@ -663,6 +652,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "event-mask", required_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "buffer-size", required_argument, NULL, 'b' },
 		{ "per-cpu", no_argument, NULL, OPT_PER_CPU },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -681,7 +671,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->dport = -1;
 	o->top_n = 10;
 	o->events = ~0U;
-	while ((c = getopt_long(argc, argv, "f:p:s:d:u:o:e:c:n:h", longopts, NULL)) != -1) {
+	o->rcvbuf = 8 << 20;
+	while ((c = getopt_long(argc, argv, "f:p:s:d:u:o:e:c:b:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "ipv4") || !strcmp(optarg, "inet"))
@@ -736,6 +727,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'c':
 			o->count = parse_num(optarg, 1, LONG_MAX, "--count");
+			break;
+		case 'b':
+			o->rcvbuf = parse_num(optarg, 4096, 1 << 30, "--buffer-size");
 			break;
 		case 'n':
 			o->top_n = parse_num(optarg, 1, 1000000, "-n");
@@ -884,6 +878,7 @@ struct stats {
 	uint32_t count, limit, table_count, table_max, buckets;
 	uint32_t entry4, entry6;
 	uint64_t total[CTLITE_STAT_NUM];
+	uint64_t drops_minute;
 	unsigned int cpus;
 	struct {
 		uint32_t id;
@@ -941,6 +936,10 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 				break;
 			case CTLITE_STATS_ENTRY6_BYTES:
 				st->entry6 = v;
+				break;
+			case CTLITE_STATS_DROPS_LAST_MINUTE:
+				if (mnl_attr_validate(a, MNL_TYPE_U64) >= 0)
+					st->drops_minute = mnl_attr_get_u64(a);
 				break;
 			case CTLITE_STATS_TOTAL:
 				parse_counters(a, st->total, NULL);
@@ -1170,7 +1169,7 @@ static int cmd_events(const struct opts *o)
 {
 	struct events ev = { .o = o };
 	struct sigaction sa = { .sa_handler = on_signal };
-	int grp = mcgrp_id, rcvbuf = 8 << 20, ret;
+	int grp = mcgrp_id, rcvbuf = (int)o->rcvbuf, one = 1, fd, ret;
 	unsigned long lost = 0;
 
 	if (!mcgrp_id)
@@ -1181,8 +1180,22 @@ static int cmd_events(const struct opts *o)
 			    "listening needs CAP_NET_ADMIN in this network namespace (run it as root)");
 		die(EXIT_FAIL, "events: cannot join the events group: %s", strerror(errno));
 	}
-	/* a burst of events (a flush) should not overflow a slow terminal */
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/*
+	 * A burst of events (a flush) should not overflow a slow terminal:
+	 * root may pass net.core.rmem_max, as conntrack -E does; anyone else
+	 * gets at most that
+	 */
+	fd = mnl_socket_get_fd(nl);
+	/*
+	 * An event this socket has no room for then fails the kernel's
+	 * broadcast, which counts it in events_lost; without this option only
+	 * the socket would know (ENOBUFS), as conntrack -E's reliable mode
+	 */
+	if (mnl_socket_setsockopt(nl, NETLINK_BROADCAST_ERROR, &one, sizeof(one)) < 0)
+		warn_msg("events: lost events will not be counted: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		warn_msg("events: cannot set the buffer to %d bytes: %s", rcvbuf, strerror(errno));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1403,8 +1416,8 @@ static int cmd_status(void)
 	printf("switches:   early_drop %s, rst_evict %s\n",
 	       on_off(read_long("/proc/sys/net/ctlite/early_drop")),
 	       on_off(read_long("/proc/sys/net/ctlite/rst_evict")));
-	printf("dropped:    %llu new flows since the module was loaded\n",
-	       (unsigned long long)drops);
+	printf("dropped:    %llu new flows in the last minute, %llu since the module was loaded\n",
+	       (unsigned long long)st->drops_minute, (unsigned long long)drops);
 	printf("            (full %llu, chain too long %llu, no memory %llu);\n",
 	       (unsigned long long)st->total[CTLITE_STAT_DROP],
 	       (unsigned long long)st->total[CTLITE_STAT_CHAIN_TOO_LONG],

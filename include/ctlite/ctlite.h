@@ -23,9 +23,25 @@
  */
 extern struct ctlite_table *ctlite_table;
 
+/*
+ * Drops of the last minute, for `ctlite status`: per CPU, a ring of
+ * CTLITE_DROP_SLOTS slots of CTLITE_DROP_SLOT_SECS seconds, each the drops
+ * counted while the clock was in its epoch (jiffies / slot length).  A
+ * slot of an older epoch is cleared by its CPU's next drop there and
+ * skipped by readers, so nothing runs while nothing drops.
+ */
+#define CTLITE_DROP_SLOT_SECS	5
+#define CTLITE_DROP_SLOTS	12	/* 60 s: the current slot and 11 before */
+
+struct ctlite_drop_slot {
+	u32 epoch;
+	u32 n;
+};
+
 /* Per-CPU counters of one netns (enum ctlite_stat) */
 struct ctlite_stats {
 	u32 count[CTLITE_STAT_NUM];
+	struct ctlite_drop_slot drop_recent[CTLITE_DROP_SLOTS];
 };
 
 /* Timeouts, in net.ctlite's order; TCP's follow enum ctlite_tcp_state's */
@@ -153,6 +169,9 @@ static inline void ctlite_stat_add(struct ctlite_net *cn, enum ctlite_stat s,
 {
 	this_cpu_add(cn->stats->count[s], n);
 }
+
+void ctlite_drop_count(struct ctlite_net *cn, enum ctlite_stat why);
+u64 ctlite_drops_recent(struct ctlite_net *cn);
 
 /* tuple.c */
 enum ctlite_parse {

@@ -170,6 +170,20 @@ enum ctlite_stat {
 	[CTLITE_STAT_EVENTS_LOST] = "events_lost",		\
 }
 
+/*
+ * The protocols' names, as /proc/net/ctlite and `ctlite list` print them
+ * (nf_conntrack's): indexed by IP protocol number (numbers, not IPPROTO_*,
+ * so that user space need not mix <linux/in.h> with <netinet/in.h>), NULL
+ * for a protocol printed as "unknown"
+ */
+#define CTLITE_PROTO_NAMES {					\
+	[1] = "icmp",						\
+	[6] = "tcp",						\
+	[17] = "udp",						\
+	[58] = "icmpv6",					\
+	[136] = "udplite",					\
+}
+
 enum ctlite_stats_attr {
 	CTLITE_STATS_UNSPEC,
 	CTLITE_STATS_COUNT,	/* u32: this namespace's entries */
@@ -186,6 +200,12 @@ enum ctlite_stats_attr {
 	CTLITE_STATS_TOTAL,
 	/* nest, one per possible CPU: CTLITE_STATS_CPU_ID, then the counters */
 	CTLITE_STATS_CPU,
+	/*
+	 * u64: new flows dropped in the last minute (to 5 s), for any cause:
+	 * drop, chain_too_long, alloc_failed
+	 */
+	CTLITE_STATS_DROPS_LAST_MINUTE,
+	CTLITE_STATS_PAD,	/* aligns the u64 above */
 	__CTLITE_STATS_MAX,
 };
 

@@ -139,6 +139,15 @@ cli_lists_counts_and_deletes() {
 	out=$(ctl "" status)
 	while IFS= read -r line; do echo "# $line"; done <<<"$out"
 	[[ $out == *"nearly full"*"ctlite top"*"net.ctlite.max="* ]] || die "ctlite status when full: $out"
+	# new flows now, early drop off: dropped in ct-a, the sender, and
+	# all of them in the last minute (the module is younger)
+	ct_sysctl_pair early_drop 0
+	peer_a udp-send 10.99.0.2 9999 3 43000 2>/dev/null || true
+	out=$(ctl ct-a status)
+	n=$(ct_stat ct-a drop)
+	[ "$n" -ge 3 ] || die "$n drops in ct-a, not the 3 new flows'"
+	[[ $out == *"dropped:    $n new flows in the last minute, $n since the module was loaded"* ]] ||
+		die "ctlite status after $n drops: $out"
 }
 
 cli_errors_say_what_and_exit_codes_tell() {
@@ -217,6 +226,30 @@ cli_events_tell_new_assured_destroy() {
 	wait "$pid_host" || die "ctlite events in the host failed: $(cat "$host.err")"
 	$CHECK events "$ev" "$host"
 	echo "# ct-b's listener: $(tail -n 1 "$ev.err")"
+
+	# a listener that falls behind: stopped, with a 4 KiB buffer, while
+	# a flush destroys 100 flows; what it did not get is counted lost,
+	# and it says so
+	local lost shown
+	ct_sysctl_pair timeout_udp 600
+	peer_a udp-send 10.99.0.2 9999 100 43000
+	wait_for '[ "$(ct_entries ct-b)" = 100 ]' 20 >/dev/null ||
+		die "$(ct_entries ct-b) of 100 flows in ct-b"
+	lost=$(ct_stat ct-b events_lost)
+	listen ct-b "$ev" -b 4096
+	pid=$!
+	kill -STOP "$pid"
+	ctl ct-b flush 2>/dev/null
+	kill -CONT "$pid"
+	nap 1
+	kill -TERM "$pid"
+	wait "$pid" || die "the slow listener failed: $(cat "$ev.err")"
+	lost=$(( $(ct_stat ct-b events_lost) - lost ))
+	shown=$(grep -c ' reason=flush' "$ev")
+	echo "# a stopped listener with a 4 KiB buffer: $shown of 100 events shown, $lost counted lost"
+	[ "$lost" -gt 0 ] || die "nothing lost: $shown events shown"
+	expect_eq "$((shown + lost))" 100 "events shown and lost"
+	grep -q "events were lost" "$ev.err" || die "the listener did not say: $(cat "$ev.err")"
 }
 
 run_tests \
