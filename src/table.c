@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ctlite table: the hash table itself (its entries' caches and its size
- * from RAM are in entry.c).
+ * from RAM are in entry.c, resizing and growing in resize.c; what those
+ * share of its insides is in table_impl.h).
  *
  * Locking: lookups walk a chain under rcu_read_lock() only.  Inserting or
  * deleting an entry, or changing its state or flags, takes the bucket's
@@ -26,10 +27,10 @@
  * a victim through the unassured index, three bitmaps kept beside the
  * buckets.
  *
- * Resize (ctlite_table_resize()) builds a new bucket array, points the
- * live one's @next at it, and moves the entries a bucket at a time, each
- * under its old bucket's lock, advancing a frontier (@moved); then it
- * publishes the new array.  A flow whose old bucket is behind the frontier
+ * Resize (ctlite_table_resize(), in resize.c) builds a new bucket array,
+ * points the live one's @next at it, and moves the entries a bucket at a
+ * time, each under its old bucket's lock, advancing a frontier (@moved);
+ * then it publishes the new array.  A flow whose old bucket is behind the frontier
  * lives in the new array, the others where they were, so a resize never
  * holds more than one bucket still: no new flow waits for more than one
  * bucket's move, however large the table (nf_conntrack's resize holds
@@ -75,8 +76,7 @@
 #include <ctlite/events.h>
 #include <ctlite/table.h>
 
-/* After a growth found no memory, the next try waits this long */
-#define GROW_RETRY	(10 * HZ)
+#include "table_impl.h"
 
 /**
  * ctlite_key_init() - start a key: zero it and set what is not an endpoint
@@ -165,13 +165,6 @@ u32 ctlite_table_hash(const struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_hash);
 
-/* The live bucket array; call with RCU read lock or table->resize_lock */
-static struct ctlite_buckets *live(struct ctlite_table *table)
-{
-	return rcu_dereference_check(table->b,
-				     lockdep_is_held(&table->resize_lock));
-}
-
 /**
  * ctlite_table_size() - number of buckets now
  * @table: the table
@@ -201,11 +194,6 @@ unsigned int ctlite_table_bucket(struct ctlite_table *table, u32 hash)
 	return reciprocal_scale(hash, ctlite_table_size(table));
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_bucket);
-
-static spinlock_t *bucket_lock(struct ctlite_table *table, unsigned int bucket)
-{
-	return &table->locks[bucket % CTLITE_LOCKS];
-}
 
 /*
  * Whether bucket @bucket of @b is where its flows live now: @b is the live
@@ -365,70 +353,6 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
-
-/*
- * Early drop's index of buckets that hold an entry that is not ASSURED.
- * Level 0 is exact under each bucket's lock: only an insert makes an
- * unassured entry, and sets the bit; unlink_entry() and
- * ctlite_table_assured() clear it when the bucket's last unassured entry
- * goes or gets assured.  Lockless readers may see a bit a moment late, so a
- * candidate is checked under its lock.  A bit of the level above is set
- * after the word's bit and re-set by a clearer that finds the word non-zero
- * again: with a full barrier on both sides one of the two always sees the
- * other's store.  Different buckets of a word are under different locks,
- * hence atomic bit operations.
- */
-static void mark_unassured(const struct ctlite_locked *l)
-{
-	unsigned int bit = l->bucket, level;
-
-	lockdep_assert_held(l->lock);
-	for (level = 0; level < CTLITE_INDEX_LEVELS; level++) {
-		if (!test_bit(bit, l->b->unassured[level])) {
-			set_bit(bit, l->b->unassured[level]);
-			/* the bit before the next level's test: pairs with clear */
-			smp_mb__after_atomic();
-		}
-		bit /= BITS_PER_LONG;
-	}
-}
-
-/* Call after a walk under the lock found no unassured entry left */
-static void clear_unassured(const struct ctlite_locked *l)
-{
-	unsigned int bit = l->bucket, level;
-	unsigned long *map;
-
-	lockdep_assert_held(l->lock);
-	if (!test_bit(bit, l->b->unassured[0]))
-		return;
-	clear_bit(bit, l->b->unassured[0]);
-	for (level = 0; level + 1 < CTLITE_INDEX_LEVELS; level++) {
-		map = l->b->unassured[level];
-		bit /= BITS_PER_LONG;
-		/* the word still has a bit: the level above stays set */
-		if (READ_ONCE(map[bit]))
-			return;
-		clear_bit(bit, l->b->unassured[level + 1]);
-		/* the clear before the word's re-read: pairs with mark */
-		smp_mb__after_atomic();
-		if (READ_ONCE(map[bit])) {
-			set_bit(bit, l->b->unassured[level + 1]);
-			return;
-		}
-	}
-}
-
-/* Bits in level @level of the index of @b */
-static unsigned int index_bits(const struct ctlite_buckets *b,
-			       unsigned int level)
-{
-	unsigned int n = b->size;
-
-	while (level--)
-		n = BITS_TO_LONGS(n);
-	return n;
-}
 
 /*
  * The first bucket at or after @from, wrapping, whose unassured bit is set;
@@ -741,12 +665,6 @@ static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 		(*len)++;
 	}
 	return NULL;
-}
-
-/* Chains average more than CTLITE_GROW_LOAD entries, and may be shortened */
-static bool overloaded(unsigned int count, unsigned int size)
-{
-	return count > CTLITE_GROW_LOAD * size && size < CTLITE_HASHSIZE_MAX;
 }
 
 /*
@@ -1422,284 +1340,6 @@ unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_del);
 
-static void buckets_free(struct ctlite_buckets *b)
-{
-	unsigned int level;
-
-	for (level = 0; level < CTLITE_INDEX_LEVELS; level++)
-		kvfree(b->unassured[level]);
-	kvfree(b->heads);
-	kfree(b);
-}
-
-/* An empty bucket array of @size; sleeps */
-static struct ctlite_buckets *buckets_alloc(unsigned int size)
-{
-	struct ctlite_buckets *b;
-	unsigned int i, level;
-
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
-	if (!b)
-		return NULL;
-	b->size = size;
-	b->heads = kvmalloc_array(size, sizeof(*b->heads), GFP_KERNEL);
-	if (!b->heads)
-		goto err;
-	for (level = 0; level < CTLITE_INDEX_LEVELS; level++) {
-		b->unassured[level] = kvcalloc(BITS_TO_LONGS(index_bits(b, level)),
-					       sizeof(long), GFP_KERNEL);
-		if (!b->unassured[level])
-			goto err;
-	}
-	for (i = 0; i < size; i++)
-		INIT_HLIST_NULLS_HEAD(&b->heads[i], i);
-	return b;
-
-err:
-	buckets_free(b);
-	return NULL;
-}
-
-/* A resize reschedules after this many buckets */
-#define MOVE_BATCH	256
-
-/* Lock @to's bucket too, unless @from's lock covers it already */
-static void lock_second(const struct ctlite_locked *from,
-			const struct ctlite_locked *to)
-	__acquires(to->lock)
-{
-	if (to->lock != from->lock)
-		spin_lock_nested(to->lock, SINGLE_DEPTH_NESTING);
-	else
-		__acquire(to->lock);
-}
-
-static void unlock_second(const struct ctlite_locked *from,
-			  const struct ctlite_locked *to)
-	__releases(to->lock)
-{
-	if (to->lock != from->lock)
-		spin_unlock(to->lock);
-	else
-		__release(to->lock);
-}
-
-/*
- * Move the entries of bucket @i of @old into @new, each under its new
- * bucket's lock as well, then mark the bucket moved.  The only place that
- * holds two bucket locks: old before new, and a single mover (it holds
- * table->resize_lock), so no path waits for a lock in the other order.
- * *@held_ns is how long the old bucket was held: what a packet of it, or a
- * lookup that missed, may have waited.
- *
- * Return: the entries moved.
- */
-static unsigned int move_bucket(struct ctlite_table *table,
-				struct ctlite_buckets *old,
-				struct ctlite_buckets *new, unsigned int i,
-				u64 *held_ns)
-{
-	struct ctlite_locked from = {
-		.b = old, .bucket = i, .lock = bucket_lock(table, i),
-	};
-	struct ctlite_locked to = { .b = new };
-	unsigned int moved = 0;
-	struct ctlite_entry *e;
-	struct ctlite_key key;
-	u64 start;
-
-	spin_lock_bh(from.lock);
-	start = local_clock();
-	/* lookups that miss meanwhile look again once the bucket is done */
-	write_seqcount_begin(&table->moving);
-	while (!hlist_nulls_empty(&old->heads[i])) {
-		e = hlist_nulls_entry(old->heads[i].first, struct ctlite_entry,
-				      node);
-		ctlite_entry_key(e, &key);
-		to.bucket = reciprocal_scale(ctlite_table_hash(table, &key),
-					     new->size);
-		to.lock = bucket_lock(table, to.bucket);
-		lock_second(&from, &to);
-		hlist_nulls_del_rcu(&e->node);
-		hlist_nulls_add_head_rcu(&e->node, &new->heads[to.bucket]);
-		if (!(e->flags & CTLITE_F_ASSURED))
-			mark_unassured(&to);
-		unlock_second(&from, &to);
-		moved++;
-	}
-	clear_unassured(&from);
-	/* release: whoever sees the frontier past @i finds the entries in @new */
-	smp_store_release(&old->moved, i + 1);
-	write_seqcount_end(&table->moving);
-	*held_ns = local_clock() - start;
-	spin_unlock_bh(from.lock);
-	return moved;
-}
-
-/*
- * Move every entry of the live array into @new, a bucket at a time, and
- * publish @new; the caller frees the array it returns (the old one) after
- * an RCU grace period.  From the first bucket on, flows whose bucket has
- * moved are looked up, locked and inserted in @new, the others where they
- * were, so nothing waits for more than one bucket's move.
- */
-static struct ctlite_buckets *migrate(struct ctlite_table *table,
-				      struct ctlite_buckets *new,
-				      struct ctlite_resize *r)
-{
-	struct ctlite_buckets *old = live(table);
-	unsigned int i;
-	u64 held;
-
-	lockdep_assert_held(&table->resize_lock);
-	r->old_size = old->size;
-	r->moved = 0;
-	r->pause_ns = 0;
-	rcu_assign_pointer(old->next, new);
-	for (i = 0; i < old->size; i++) {
-		r->moved += move_bucket(table, old, new, i, &held);
-		r->pause_ns = max(r->pause_ns, held);
-		if (!(i % MOVE_BATCH))
-			cond_resched();
-	}
-	/* every bucket moved: lock takers that still read @old go to @new */
-	rcu_assign_pointer(table->b, new);
-	return old;
-}
-
-/**
- * ctlite_table_resize() - rehash every entry into a new bucket array
- * @table: the table
- * @size: the new number of buckets, CTLITE_HASHSIZE_MIN..CTLITE_HASHSIZE_MAX
- * @done: if not NULL, filled with what was done
- *
- * The new array is allocated first, then the entries move a bucket at a
- * time (see the top of this file) and the new array is published.  No
- * entry is lost and the count is unchanged.  Lookups that hit go on
- * throughout; a lookup that misses, or a packet of a flow, waits only
- * while its own bucket moves: @done->pause_ns, the longest such move,
- * does not grow with the table.  The GC waits for the whole resize.
- * Resizing to the current size does nothing.  Sleeps.
- *
- * Return: 0, -EINVAL for a size out of range (nothing changed) or -ENOMEM
- * (nothing changed).
- */
-int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
-			struct ctlite_resize *done)
-{
-	struct ctlite_buckets *old, *new;
-	struct ctlite_resize r = { };
-
-	if (size < CTLITE_HASHSIZE_MIN || size > CTLITE_HASHSIZE_MAX)
-		return -EINVAL;
-	new = buckets_alloc(size);
-	if (!new)
-		return -ENOMEM;
-
-	mutex_lock(&table->resize_lock);
-	old = live(table);
-	r.old_size = old->size;
-	if (old->size == size) {
-		mutex_unlock(&table->resize_lock);
-		buckets_free(new);
-		goto out;
-	}
-	old = migrate(table, new, &r);
-	mutex_unlock(&table->resize_lock);
-
-	/* readers that still walk @old are done after a grace period */
-	synchronize_rcu();
-	buckets_free(old);
-out:
-	if (done)
-		*done = r;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_resize);
-
-/**
- * ctlite_table_set_auto_grow() - let the table grow on its own, or not
- * @table: the table
- * @on: grow when chains average more than CTLITE_GROW_LOAD entries
- *
- * Off is for a size chosen by hand (the hashsize parameter, or a resize
- * asked for later): the table then keeps the size it is given.  A growth
- * already under way when this turns it off either finished before or
- * does nothing.  Sleeps.
- */
-void ctlite_table_set_auto_grow(struct ctlite_table *table, bool on)
-{
-	mutex_lock(&table->resize_lock);
-	WRITE_ONCE(table->auto_grow, on);
-	mutex_unlock(&table->resize_lock);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_set_auto_grow);
-
-/**
- * ctlite_table_grow() - give a table that may grow the buckets it needs
- * @table: the table
- * @done: filled with what was done; @done->moved is 0 and @done->old_size
- *	  the size when nothing was
- *
- * The table grows when it may (ctlite_table_set_auto_grow()) and holds
- * more than CTLITE_GROW_LOAD entries per bucket, to the power of two of
- * buckets at or above its entries (at most CTLITE_HASHSIZE_MAX): chains
- * then average one entry or fewer, whatever the entries, so the cost of a
- * packet does not grow with the table.  The buckets cost 8 bytes each,
- * at most 16 bytes per entry of max.  The entries move as in a resize, a
- * bucket at a time.  Sleeps.
- *
- * Return: 0 (grown, or no need), or -ENOMEM (nothing changed; no growth is
- * tried for a while).
- */
-int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done)
-{
-	unsigned int count = atomic_read(&table->count);
-	unsigned int size = ctlite_table_size(table);
-	struct ctlite_buckets *old, *new;
-	unsigned int target;
-
-	*done = (struct ctlite_resize){ .old_size = size };
-	if (!READ_ONCE(table->auto_grow) || !overloaded(count, size))
-		return 0;
-	/* above size, since count > 2 * size and size < the largest */
-	target = min_t(unsigned long, roundup_pow_of_two(count),
-		       CTLITE_HASHSIZE_MAX);
-	new = buckets_alloc(target);
-	if (!new) {
-		WRITE_ONCE(table->grow_after, jiffies + GROW_RETRY);
-		return -ENOMEM;
-	}
-	mutex_lock(&table->resize_lock);
-	/* turned off, or resized by hand, meanwhile: the hand wins */
-	if (!table->auto_grow || live(table)->size >= target) {
-		mutex_unlock(&table->resize_lock);
-		buckets_free(new);
-		return 0;
-	}
-	old = migrate(table, new, done);
-	mutex_unlock(&table->resize_lock);
-	synchronize_rcu();
-	buckets_free(old);
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_grow);
-
-static void grow_worker(struct work_struct *work)
-{
-	struct ctlite_table *table = container_of(work, struct ctlite_table,
-						  grow_work);
-	struct ctlite_resize done;
-
-	if (ctlite_table_grow(table, &done))
-		pr_warn_ratelimited("no memory to grow the table past %u buckets; chains grow longer\n",
-				    done.old_size);
-	else if (done.moved)
-		pr_info("grew from %u to %u buckets for %u entries, new flows waited %llu us\n",
-			done.old_size, ctlite_table_size(table), done.moved,
-			div_u64(done.pause_ns, NSEC_PER_USEC));
-}
-
 /**
  * ctlite_table_check() - count what is wrong in a table at rest
  * @table: the table; nothing may change it meanwhile
@@ -1770,7 +1410,7 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	table->dead = alloc_percpu(struct llist_head);
 	if (!table->dead)
 		goto err_dead;
-	b = buckets_alloc(size);
+	b = ctlite_buckets_alloc(size);
 	if (!b)
 		goto err_buckets;
 	RCU_INIT_POINTER(table->b, b);
@@ -1778,7 +1418,7 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 		spin_lock_init(&table->locks[i]);
 	mutex_init(&table->resize_lock);
 	seqcount_mutex_init(&table->moving, &table->resize_lock);
-	INIT_WORK(&table->grow_work, grow_worker);
+	INIT_WORK(&table->grow_work, ctlite_grow_worker);
 	for_each_possible_cpu(i)
 		init_llist_head(per_cpu_ptr(table->dead, i));
 	INIT_WORK(&table->free_work, free_worker);
@@ -1817,7 +1457,7 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	cancel_work_sync(&table->free_work);
 	free_worker(&table->free_work);
 	free_percpu(table->dead);
-	buckets_free(rcu_dereference_protected(table->b, true));
+	ctlite_buckets_free(rcu_dereference_protected(table->b, true));
 	/* every namespace left first (KUnit's tenants too) */
 	WARN_ON_ONCE(!xa_empty(&table->tenants));
 	xa_destroy(&table->tenants);

@@ -12,7 +12,7 @@ src=$(kernel_src_dir)
 kdir=$("$CTLITE_TOP/tests/vm/kernel.sh" build debug)
 cd "$CTLITE_TOP"
 shopt -s nullglob
-files=(src/*.c include/ctlite/*.h tests/kunit/*.c tests/kunit/*.h)
+files=(src/*.c src/*.h include/ctlite/*.h tests/kunit/*.c tests/kunit/*.h)
 [ ${#files[@]} -gt 0 ] || die "no C files found under $CTLITE_TOP"
 findings=0
 
