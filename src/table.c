@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctlite table: the hash table itself (its entries' caches and its size
- * from RAM are in entry.c, resizing and growing in resize.c; what those
- * share of its insides is in table_impl.h).
+ * ctlite table: the hash table itself: keys and hashing, chains and their
+ * locks, lookup, insert and delete, and namespaces' shares.  Its entries'
+ * caches and its size from RAM are in entry.c, early drop's search in
+ * early_drop.c, resizing and growing in resize.c, the GC's and other
+ * whole-table walks in walk.c; what those share of its insides is in
+ * table_impl.h.
  *
  * Locking: lookups walk a chain under rcu_read_lock() only.  Inserting or
  * deleting an entry, or changing its state or flags, takes the bucket's
@@ -22,10 +25,10 @@
  * its namespace's first packet and removed after its last entry is gone.
  *
  * Entries die by deadline: nothing frees them on time but ctlite_table_gc()
- * (a slice of buckets per call), and inserts reap the expired entries of
- * the chain they walk.  When the table is full, ctlite_table_evict() finds
- * a victim through the unassured index, three bitmaps kept beside the
- * buckets.
+ * (walk.c: a slice of buckets per call), and inserts reap the expired
+ * entries of the chain they walk.  When the table is full,
+ * ctlite_table_evict() (early_drop.c) finds a victim through the
+ * unassured index, three bitmaps kept beside the buckets.
  *
  * Resize (ctlite_table_resize(), in resize.c) builds a new bucket array,
  * points the live one's @next at it, and moves the entries a bucket at a
@@ -53,7 +56,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bitmap.h>
 #include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -237,14 +239,22 @@ static struct ctlite_buckets *home(struct ctlite_table *table, u32 hash,
 	return b;
 }
 
-/*
+/**
+ * ctlite_lock_in() - lock a bucket of an array, and say if it is live
+ * @table: the table
+ * @b: the bucket array
+ * @bucket: the bucket's index in @b
+ * @l: filled with the bucket, its array and its lock
+ *
  * Lock bucket @bucket of @b into @l.  The lock is held on return either
  * way; the answer says whether the bucket is still where its flows live
  * (a resize may have moved it between the caller's pick and the lock).
  * Under RCU an array is not freed, so no reuse of its address can fool the
  * comparison.
+ *
+ * Return: true if the bucket is where its flows live.
  */
-static bool lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
+bool ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
 		    unsigned int bucket, struct ctlite_locked *l)
 	__acquires(l->lock)
 {
@@ -275,7 +285,7 @@ void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 
 	for (;;) {
 		b = home(table, hash, &bucket);
-		if (likely(lock_in(table, b, bucket, l)))
+		if (likely(ctlite_lock_in(table, b, bucket, l)))
 			return;
 		spin_unlock_bh(l->lock);
 	}
@@ -354,49 +364,6 @@ struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lookup);
 
-/*
- * The first bucket at or after @from, wrapping, whose unassured bit is set;
- * @b->size if none was found before @budget index words were read.  Looks
- * in the rest of a word, then one level up for the next non-empty word,
- * and down again; a stale bit above (its word emptied since) only costs a
- * read.  Lockless: the answer is a candidate, checked under its lock.
- */
-static unsigned int next_unassured(const struct ctlite_buckets *b,
-				   unsigned int from, unsigned int *budget)
-{
-	unsigned int level = 0, pos = from, wraps = 0, i;
-	unsigned long bits;
-
-	while (*budget) {
-		if (pos >= index_bits(b, level)) {
-			/* past the end: start again from the top's first word */
-			if (wraps++)
-				break;
-			level = CTLITE_INDEX_LEVELS - 1;
-			pos = 0;
-		}
-		(*budget)--;
-		bits = READ_ONCE(b->unassured[level][pos / BITS_PER_LONG]) &
-		       BITMAP_FIRST_WORD_MASK(pos);
-		if (bits) {
-			i = round_down(pos, BITS_PER_LONG) + __ffs(bits);
-			if (!level)
-				return i;
-			/* down: word i of the level below, from its first bit */
-			level--;
-			pos = i * BITS_PER_LONG;
-		} else if (level + 1 < CTLITE_INDEX_LEVELS) {
-			/* up: the next word of this level is a bit up there */
-			pos = pos / BITS_PER_LONG + 1;
-			level++;
-		} else {
-			/* the top: its next word */
-			pos = round_down(pos, BITS_PER_LONG) + BITS_PER_LONG;
-		}
-	}
-	return b->size;
-}
-
 /* Whether a locked bucket still holds an entry that is not ASSURED */
 static bool bucket_has_unassured(const struct ctlite_locked *l)
 {
@@ -449,12 +416,6 @@ static void fill_fell(struct ctlite_table *table, unsigned int count)
 		if (test_bit(i, &table->fill_warned) &&
 		    (u64)count * 100 < (u64)max * fill_levels[i].rearm)
 			clear_bit(i, &table->fill_warned);
-}
-
-/* The tenant of namespace @net_id, or NULL (an id KUnit made up) */
-static struct ctlite_tenant *tenant_of(struct ctlite_table *table, u32 net_id)
-{
-	return xa_load(&table->tenants, net_id);
 }
 
 /**
@@ -557,18 +518,19 @@ static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins,
 	}
 }
 
-/* unlink_entry() flags */
-enum {
-	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
-};
-
-/*
- * Unhash an entry of a locked bucket and free it after a grace period.
+/**
+ * ctlite_unlink_entry() - unhash an entry and free it after a grace period
+ * @table: the table
+ * @l: the entry's bucket, locked
+ * @e: the entry
+ * @how: UNLINK_* flags
+ * @reason: enum ctlite_reason, told to event listeners; 0 tells no one (a
+ *	    namespace that leaves has none)
+ *
  * Keeps the unassured index exact: the bucket's bit goes with its last
- * unassured entry.  @reason (enum ctlite_reason) is told to event
- * listeners; 0 tells no one (a namespace that leaves has none).
+ * unassured entry.
  */
-static void unlink_entry(struct ctlite_table *table,
+void ctlite_unlink_entry(struct ctlite_table *table,
 			 const struct ctlite_locked *l, struct ctlite_entry *e,
 			 unsigned int how, u8 reason)
 {
@@ -634,7 +596,7 @@ void ctlite_table_unlink(struct ctlite_table *table,
 			 const struct ctlite_locked *l,
 			 struct ctlite_entry *entry, u8 reason)
 {
-	unlink_entry(table, l, entry, 0, reason);
+	ctlite_unlink_entry(table, l, entry, 0, reason);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlink);
 
@@ -656,7 +618,7 @@ static struct ctlite_entry *chain_find_reap(struct ctlite_table *table,
 	hlist_nulls_for_each_entry_safe(e, n, &l->b->heads[l->bucket], node) {
 		ins->searched++;
 		if (ctlite_entry_expired(e, ins->now)) {
-			unlink_entry(table, l, e, 0, CTLITE_REASON_EXPIRED);
+			ctlite_unlink_entry(table, l, e, 0, CTLITE_REASON_EXPIRED);
 			ins->reaped++;
 			continue;
 		}
@@ -792,7 +754,7 @@ bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry,
 	ctlite_entry_key(entry, &key);
 	ctlite_table_lock(table, ctlite_table_hash(table, &key), &l);
 	if (!(entry->flags & CTLITE_F_DEAD)) {
-		unlink_entry(table, &l, entry, 0, reason);
+		ctlite_unlink_entry(table, &l, entry, 0, reason);
 		removed = true;
 	}
 	ctlite_table_unlock(&l);
@@ -819,431 +781,6 @@ void ctlite_table_assured(struct ctlite_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_assured);
 
-enum {
-	/* early drop: candidate buckets locked and walked per new flow ... */
-	EVICT_BUCKETS = 8,
-	/* ... and index words read to find them (64 top words: 2^24 buckets) */
-	EVICT_INDEX_WORDS = 128,
-};
-
-/* What one early drop has left to spend, across the arrays it searches */
-struct evict_search {
-	u32 hash;
-	u32 net_id;
-	u32 now;
-	unsigned int *searched;
-	unsigned int budget;	/* index words */
-	unsigned int tries;	/* chains walked */
-};
-
-/* Early drop in one bucket array: see ctlite_table_evict() */
-static enum ctlite_evict evict_in(struct ctlite_table *table,
-				  struct ctlite_buckets *b,
-				  struct evict_search *es)
-{
-	unsigned int bucket = reciprocal_scale(es->hash, b->size);
-	struct hlist_nulls_node *n;
-	struct ctlite_entry *e, *victim;
-	enum ctlite_evict what;
-	struct ctlite_locked l;
-
-	for (; es->tries < EVICT_BUCKETS; es->tries++) {
-		bucket = next_unassured(b, bucket, &es->budget);
-		if (bucket >= b->size)
-			break;
-		victim = NULL;
-		what = CTLITE_EVICT_NONE;
-		/* moved by a resize since the pick: its entries are elsewhere */
-		if (unlikely(!lock_in(table, b, bucket, &l)))
-			goto next;
-		hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
-			(*es->searched)++;
-			if (e->net_id != es->net_id) {
-				if (ctlite_entry_expired(e, es->now))
-					unlink_entry(table, &l, e, 0,
-						     CTLITE_REASON_EXPIRED);
-				continue;
-			}
-			if (ctlite_entry_expired(e, es->now)) {
-				victim = e;
-				what = CTLITE_EVICT_EXPIRED;
-				break;
-			}
-			if (!victim && !(e->flags & CTLITE_F_ASSURED)) {
-				victim = e;
-				what = CTLITE_EVICT_UNASSURED;
-			}
-		}
-		/* none: the candidate changed since the lockless pick */
-		if (victim)
-			unlink_entry(table, &l, victim, UNLINK_KEEP_SLOT,
-				     what == CTLITE_EVICT_EXPIRED ?
-				     CTLITE_REASON_EXPIRED :
-				     CTLITE_REASON_EARLY_DROP);
-next:
-		spin_unlock_bh(l.lock);
-		if (victim)
-			return what;
-		if (++bucket >= b->size)
-			bucket = 0;
-	}
-	return CTLITE_EVICT_NONE;
-}
-
-/**
- * ctlite_table_evict() - make room for a new flow in a full table
- * @table: the table
- * @hash: the new flow's hash; the search starts at its bucket
- * @net_id: the new flow's namespace: only its entries may go
- * @now: the time
- * @searched: incremented by the number of entries compared
- *
- * Deletes one entry of namespace @net_id: an expired one if a candidate
- * bucket holds one, else one that is not ASSURED (half-open TCP,
- * unanswered UDP).  ASSURED entries are never taken, nor another
- * namespace's live entries: a tenant that fills the table cannot make
- * room for itself with its neighbours' flows.  Expired entries of other
- * namespaces met on the way are deleted as any walk deletes them.
- * Candidates come from the unassured index, so a victim is found however
- * sparse the table is, in bounded work: at most EVICT_BUCKETS chains
- * walked and EVICT_INDEX_WORDS index words read (in both arrays together
- * while a resize moves entries from one to the other).
- *
- * The victim's slot in @table->count (and in its namespace's count) is not
- * given back but handed to the caller, for its insert (struct
- * ctlite_insert's @have_slot): another CPU cannot take the room made for
- * this flow.
- *
- * Call with RCU read lock.
- *
- * Return: what was deleted (the caller then owns a slot), or
- * CTLITE_EVICT_NONE.
- */
-enum ctlite_evict ctlite_table_evict(struct ctlite_table *table, u32 hash,
-				     u32 net_id, u32 now,
-				     unsigned int *searched)
-{
-	struct evict_search es = {
-		.hash = hash, .net_id = net_id, .now = now,
-		.searched = searched, .budget = EVICT_INDEX_WORDS,
-	};
-	struct ctlite_buckets *b = rcu_dereference(table->b), *next;
-	enum ctlite_evict what;
-
-	what = evict_in(table, b, &es);
-	/* a resize under way: the entries it moved are in the new array */
-	next = rcu_dereference(b->next);
-	if (what == CTLITE_EVICT_NONE && next)
-		what = evict_in(table, next, &es);
-	return what;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_evict);
-
-/* GC: look at the clock, and let others run, every this many buckets */
-#define GC_CLOCK_EVERY	32
-
-/*
- * Lock bucket @bucket of @b for a whole-table walk, which holds
- * table->resize_lock: @b stays live throughout.
- */
-static void walk_lock(struct ctlite_table *table, struct ctlite_buckets *b,
-		      unsigned int bucket, struct ctlite_locked *l)
-	__acquires(l->lock)
-{
-	lockdep_assert_held(&table->resize_lock);
-	/* no resize can run: @b is live */
-	WARN_ON_ONCE(!lock_in(table, b, bucket, l));
-}
-
-/* Free one bucket's expired entries; note what is left */
-static void gc_bucket(struct ctlite_table *table, struct ctlite_buckets *b,
-		      unsigned int bucket, struct ctlite_gc_run *run)
-{
-	struct hlist_nulls_node *n;
-	struct ctlite_entry *e;
-	struct ctlite_locked l;
-
-	/* nothing to free: no lock needed */
-	if (hlist_nulls_empty(&b->heads[bucket]))
-		return;
-
-	walk_lock(table, b, bucket, &l);
-	hlist_nulls_for_each_entry_safe(e, n, &b->heads[bucket], node) {
-		run->scanned++;
-		if (ctlite_entry_expired(e, run->now)) {
-			unlink_entry(table, &l, e, 0, CTLITE_REASON_EXPIRED);
-			run->expired++;
-			continue;
-		}
-		run->soonest = min(run->soonest, e->deadline - run->now);
-	}
-	spin_unlock_bh(l.lock);
-}
-
-/**
- * ctlite_table_gc() - free expired entries in a slice of buckets
- * @table: the table
- * @run: where to start, the time and the budget; filled with the results
- *
- * Visits buckets from @run->next_bucket until the end of the table or the
- * bucket where the entry or time budget ran out, holding each bucket's
- * lock only while walking it and rescheduling between buckets.  A resize
- * waits for the run (and a cursor past a shrunk table ends the pass).
- * Sleeps.
- */
-void ctlite_table_gc(struct ctlite_table *table, struct ctlite_gc_run *run)
-{
-	unsigned int bucket = run->next_bucket;
-	u64 start = ktime_get_ns();
-	struct ctlite_buckets *b;
-
-	mutex_lock(&table->resize_lock);
-	b = live(table);
-	run->scanned = 0;
-	run->expired = 0;
-	run->buckets = 0;
-	run->soonest = U32_MAX;
-	run->pass_done = false;
-	while (bucket < b->size) {
-		gc_bucket(table, b, bucket, run);
-		bucket++;
-		run->buckets++;
-		if (run->scanned >= run->budget_entries)
-			break;
-		if (!(run->buckets % GC_CLOCK_EVERY)) {
-			cond_resched();
-			if (ktime_get_ns() - start >= run->budget_ns)
-				break;
-		}
-	}
-	if (bucket >= b->size) {
-		bucket = 0;
-		run->pass_done = true;
-	}
-	mutex_unlock(&table->resize_lock);
-	run->next_bucket = bucket;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_gc);
-
-enum {
-	/* who filled the table: buckets and entries sampled per look */
-	TOP_SAMPLE_BUCKETS = 1024,
-	TOP_SAMPLE_ENTRIES = 256,
-};
-
-/* The address of the side that opened @e */
-static void entry_source(const struct ctlite_entry *e, struct ctlite_source *s)
-{
-	unsigned int o = !!(READ_ONCE(e->flags) & CTLITE_F_OPENER1);
-
-	memset(s, 0, sizeof(*s));
-	s->family = ctlite_entry_family(e);
-	if (s->family == AF_INET6)
-		s->addr.ip6 = e->addr.ip6[o];
-	else
-		s->addr.ip = e->addr.ip[o];
-}
-
-/**
- * ctlite_table_top_sources() - who opened the entries around a bucket
- * @table: the table
- * @hash: a flow's hash; the sample starts at its bucket
- * @top: filled with up to CTLITE_TOP_SOURCES sources, most entries first
- * @sampled: set to the number of entries looked at
- * @sources: set to the number of distinct sources among them (at most
- *	     CTLITE_SOURCES_TALLIED: more are not told apart)
- *
- * A bounded, cheap look for the table-full log line: at most
- * TOP_SAMPLE_ENTRIES entries in at most TOP_SAMPLE_BUCKETS buckets from
- * @hash's, without locks.  A flood from few addresses shows as one source
- * with most entries; a spoofed one as many sources with one entry each.
- * Call with RCU read lock.
- *
- * Return: how many of @top were filled.
- */
-unsigned int ctlite_table_top_sources(struct ctlite_table *table, u32 hash,
-				      struct ctlite_source *top,
-				      unsigned int *sampled,
-				      unsigned int *sources)
-{
-	struct ctlite_buckets *b = rcu_dereference(table->b);
-	struct ctlite_source tally[CTLITE_SOURCES_TALLIED], s;
-	unsigned int buckets = min_t(unsigned int, TOP_SAMPLE_BUCKETS, b->size);
-	unsigned int bucket = reciprocal_scale(hash, b->size);
-	unsigned int i, j, n = 0, seen = 0;
-	struct hlist_nulls_node *node;
-	struct ctlite_entry *e;
-
-	/* at most one lap: a small table is sampled whole, each entry once */
-	for (i = 0; i < buckets && seen < TOP_SAMPLE_ENTRIES; i++) {
-		hlist_nulls_for_each_entry_rcu(e, node, &b->heads[bucket], node) {
-			if (seen == TOP_SAMPLE_ENTRIES)
-				break;
-			seen++;
-			entry_source(e, &s);
-			for (j = 0; j < n; j++)
-				if (!memcmp(&tally[j], &s,
-					    offsetof(struct ctlite_source, entries)))
-					break;
-			if (j == n) {
-				if (n == ARRAY_SIZE(tally))
-					continue;
-				tally[n++] = s;
-			}
-			tally[j].entries++;
-		}
-		if (++bucket >= b->size)
-			bucket = 0;
-	}
-	*sampled = seen;
-	*sources = n;
-	/* a few passes of selection: n is at most 16 */
-	for (i = 0; i < n && i < CTLITE_TOP_SOURCES; i++) {
-		for (j = i + 1; j < n; j++)
-			if (tally[j].entries > tally[i].entries)
-				swap(tally[i], tally[j]);
-		top[i] = tally[i];
-	}
-	return i;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_top_sources);
-
-/**
- * ctlite_buckets_chain() - chain @bucket of a dump that walks by index
- * @b: the live bucket array, under rcu_read_lock()
- * @bucket: index: @b's buckets first, then those of the array a resize
- *	    is moving entries to
- *
- * A dump walks the live array, then, while a resize moves entries out of
- * it, the new array's: an entry moved meanwhile may be met twice or not
- * at all, as in nf_conntrack's dumps.
- *
- * Return: the chain, or NULL past the end.
- */
-struct hlist_nulls_head *ctlite_buckets_chain(struct ctlite_buckets *b,
-					      unsigned int bucket)
-{
-	struct ctlite_buckets *next;
-
-	if (bucket < b->size)
-		return &b->heads[bucket];
-	next = rcu_dereference(b->next);
-	bucket -= b->size;
-	return next && bucket < next->size ? &next->heads[bucket] : NULL;
-}
-
-/* table_walk() @net_id: every entry, and the entries of leaving tenants */
-#define WALK_ALL	0
-#define WALK_LEAVING	U32_MAX		/* ids stay below 2^31 */
-
-/* Whether a walk for @net_id visits @e */
-static bool walk_visits(struct ctlite_table *table,
-			const struct ctlite_entry *e, u32 net_id)
-{
-	const struct ctlite_tenant *t;
-
-	switch (net_id) {
-	case WALK_ALL:
-		return true;
-	case WALK_LEAVING:
-		t = tenant_of(table, e->net_id);
-		return t && READ_ONCE(t->leaving);
-	default:
-		return e->net_id == net_id;
-	}
-}
-
-/*
- * Visit every bucket, and in each every entry of @net_id (or WALK_ALL, or
- * WALK_LEAVING) that @pass passes (all without it), under the bucket lock;
- * delete the visited entries if @unlink, telling listeners @reason.  Empty
- * buckets are skipped without their lock: a walk is not atomic, and a
- * flow made in a bucket behind it is one made after it.  A resize cannot
- * run meanwhile.
- */
-static unsigned int table_walk(struct ctlite_table *table, u32 net_id,
-			       bool (*pass)(const struct ctlite_entry *e,
-					    const void *arg),
-			       const void *arg, bool unlink, u8 reason)
-{
-	struct hlist_nulls_node *n;
-	unsigned int i, seen = 0;
-	struct ctlite_buckets *b;
-	struct ctlite_entry *e;
-	struct ctlite_locked l;
-
-	mutex_lock(&table->resize_lock);
-	b = live(table);
-	for (i = 0; i < b->size; i++) {
-		if (!(i % 1024))
-			cond_resched();
-		if (hlist_nulls_empty(&b->heads[i]))
-			continue;
-		walk_lock(table, b, i, &l);
-		hlist_nulls_for_each_entry_safe(e, n, &b->heads[i], node) {
-			if (!walk_visits(table, e, net_id) ||
-			    (pass && !pass(e, arg)))
-				continue;
-			seen++;
-			if (unlink)
-				unlink_entry(table, &l, e, 0, reason);
-		}
-		spin_unlock_bh(l.lock);
-	}
-	mutex_unlock(&table->resize_lock);
-	return seen;
-}
-
-/**
- * ctlite_table_flush_net() - delete every entry of one network namespace
- * @table: the table
- * @net_id: the namespace's id (struct ctlite_tenant's @id)
- *
- * Sleeps.  Return: how many entries were deleted.
- */
-unsigned int ctlite_table_flush_net(struct ctlite_table *table, u32 net_id)
-{
-	return table_walk(table, net_id, NULL, NULL, true, CTLITE_REASON_FLUSH);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_flush_net);
-
-/**
- * ctlite_table_delete_net() - delete the entries of a namespace a test passes
- * @table: the table
- * @net_id: the namespace's id (struct ctlite_tenant's @id)
- * @pass: called under the entry's bucket lock; true deletes it
- * @arg: handed to @pass
- *
- * One walk of the table, each bucket under its lock; an entry made in a
- * bucket the walk has passed stays.  Sleeps.
- *
- * Return: how many entries were deleted.
- */
-unsigned int ctlite_table_delete_net(struct ctlite_table *table, u32 net_id,
-				     bool (*pass)(const struct ctlite_entry *e,
-						  const void *arg),
-				     const void *arg)
-{
-	return table_walk(table, net_id, pass, arg, true, CTLITE_REASON_DELETE);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_delete_net);
-
-/**
- * ctlite_table_count_net() - count one network namespace's entries, slowly
- * @table: the table
- * @net_id: the namespace's id (struct ctlite_tenant's @id)
- *
- * Walks the whole table: for self-checks of the tenants' counts, never for
- * readers, who read struct ctlite_tenant's @count.  Sleeps.
- *
- * Return: the number of entries.
- */
-unsigned int ctlite_table_count_net(struct ctlite_table *table, u32 net_id)
-{
-	return table_walk(table, net_id, NULL, NULL, false, 0);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_count_net);
-
 /**
  * ctlite_table_tenant_add() - give a network namespace its share
  * @table: the table
@@ -1263,7 +800,7 @@ int ctlite_table_tenant_add(struct ctlite_table *table,
 	tenant->capped = capped;
 	tenant->leaving = false;
 	tenant->net = NULL;
-	/* ids from 1, below 2^31: 0 and U32_MAX mean more to table_walk() */
+	/* ids from 1, below 2^31: 0 and U32_MAX mean more to ctlite_table_walk() */
 	return xa_alloc(&table->tenants, &tenant->id, tenant, xa_limit_31b,
 			GFP_KERNEL);
 }
@@ -1303,7 +840,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_leave);
 unsigned int ctlite_table_tenants_flush(struct ctlite_table *table)
 {
 	/* no event: a namespace that leaves has no listener left */
-	unsigned int freed = table_walk(table, WALK_LEAVING, NULL, NULL, true, 0);
+	unsigned int freed = ctlite_table_walk(table, WALK_LEAVING, NULL, NULL, true, 0);
 	struct ctlite_tenant *t;
 	unsigned long id;
 
@@ -1332,64 +869,13 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenants_flush);
 unsigned int ctlite_table_tenant_del(struct ctlite_table *table,
 				     struct ctlite_tenant *tenant)
 {
-	unsigned int freed = table_walk(table, tenant->id, NULL, NULL, true, 0);
+	unsigned int freed = ctlite_table_walk(table, tenant->id, NULL, NULL, true, 0);
 
 	WARN_ON_ONCE(atomic_read(&tenant->count));
 	xa_erase(&table->tenants, tenant->id);
 	return freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_tenant_del);
-
-/**
- * ctlite_table_check() - count what is wrong in a table at rest
- * @table: the table; nothing may change it meanwhile
- *
- * For tests: every entry is on the chain its key hashes to, the entries
- * add up to @table->count, and the unassured index is exact (a bucket's
- * bit set if and only if it holds an unassured entry; a word's summary bit
- * set wherever the word is non-zero).
- *
- * Return: the number of faults found, 0 for a sound table.
- */
-unsigned int ctlite_table_check(struct ctlite_table *table)
-{
-	unsigned int i, level, entries = 0, faults = 0;
-	struct hlist_nulls_node *n;
-	struct ctlite_buckets *b;
-	struct ctlite_entry *e;
-	struct ctlite_key key;
-	bool unassured;
-
-	mutex_lock(&table->resize_lock);
-	b = live(table);
-	for (i = 0; i < b->size; i++) {
-		unassured = false;
-		hlist_nulls_for_each_entry(e, n, &b->heads[i], node) {
-			entries++;
-			ctlite_entry_key(e, &key);
-			if (reciprocal_scale(ctlite_table_hash(table, &key),
-					     b->size) != i)
-				faults++;
-			if (!(e->flags & CTLITE_F_ASSURED))
-				unassured = true;
-		}
-		if (get_nulls_value(n) != i)
-			faults++;
-		if (test_bit(i, b->unassured[0]) != unassured)
-			faults++;
-	}
-	/* a non-empty word has its bit in the level above */
-	for (level = 0; level + 1 < CTLITE_INDEX_LEVELS; level++)
-		for (i = 0; i < BITS_TO_LONGS(index_bits(b, level)); i++)
-			if (b->unassured[level][i] &&
-			    !test_bit(i, b->unassured[level + 1]))
-				faults++;
-	if (entries != atomic_read(&table->count))
-		faults++;
-	mutex_unlock(&table->resize_lock);
-	return faults;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_check);
 
 /**
  * ctlite_table_create() - allocate an empty table
@@ -1451,7 +937,7 @@ unsigned int ctlite_table_destroy(struct ctlite_table *table)
 	unsigned int freed;
 
 	cancel_work_sync(&table->grow_work);
-	freed = table_walk(table, WALK_ALL, NULL, NULL, true, 0);
+	freed = ctlite_table_walk(table, WALK_ALL, NULL, NULL, true, 0);
 
 	/* whatever is queued or waits on the lists: freed now, here */
 	cancel_work_sync(&table->free_work);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The hash table's insides, shared by the files that make it up (table.c:
- * chains, locks, insert and delete, the early-drop index, walks;
- * resize.c: resizing and growing) and by no one else: other files call
+ * chains, locks, insert and delete, the early-drop index's upkeep;
+ * early_drop.c: its search for a victim; resize.c: resizing and growing;
+ * walk.c: the GC's and other whole-table walks) and by no one else: other files call
  * what include/ctlite/table.h declares.  The locking rules are at the top
  * of table.c.
  */
@@ -14,6 +15,7 @@
 #include <linux/lockdep.h>
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include <ctlite/table.h>
 
@@ -103,6 +105,31 @@ static inline unsigned int index_bits(const struct ctlite_buckets *b,
 	return n;
 }
 
+/* The tenant of namespace @net_id, or NULL (an id KUnit made up) */
+static inline struct ctlite_tenant *tenant_of(struct ctlite_table *table,
+					      u32 net_id)
+{
+	return xa_load(&table->tenants, net_id);
+}
+
+/* ctlite_table_walk() @net_id: every entry, and the entries of leaving tenants */
+#define WALK_ALL	0
+#define WALK_LEAVING	U32_MAX		/* ids stay below 2^31 */
+/* ctlite_unlink_entry() flags */
+enum {
+	UNLINK_KEEP_SLOT = 1 << 0,	/* the caller takes over the count slot */
+};
+
+void ctlite_unlink_entry(struct ctlite_table *table,
+			 const struct ctlite_locked *l, struct ctlite_entry *e,
+			 unsigned int how, u8 reason);
+bool ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
+		    unsigned int bucket, struct ctlite_locked *l)
+	__acquires(l->lock);
+unsigned int ctlite_table_walk(struct ctlite_table *table, u32 net_id,
+			       bool (*pass)(const struct ctlite_entry *e,
+					    const void *arg),
+			       const void *arg, bool unlink, u8 reason);
 struct ctlite_buckets *ctlite_buckets_alloc(unsigned int size);
 void ctlite_buckets_free(struct ctlite_buckets *b);
 void ctlite_grow_worker(struct work_struct *work);
