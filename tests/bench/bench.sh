@@ -22,7 +22,9 @@
 # and "meta l4proto udp" otherwise.  The firewall scenarios add a stateful
 # FORWARD ruleset (iptables, -m conntrack or -m ctlite) on top.
 #
-# Environment: BENCH_MODE full (default) or quick (small sizes, one
+# Environment: BENCH_MODE full (default), icount (the per-packet
+# scenarios only, in a guest whose clock counts instructions: figures that
+# the host's slow spells cannot move) or quick (small sizes, one
 # repetition: for CI, so the code cannot rot), BENCH_OUT (figures file),
 # CTLITE_MODS (ctlite.ko's directory).
 set -uo pipefail
@@ -45,6 +47,17 @@ full)
 	GC_IPS=1001		# x PORTS expiring flows for the GC figures
 	GC_TIMEOUT=60		# longer than filling them takes
 	;;
+icount)
+	# under QEMU's -icount (CTLITE_ICOUNT=1) the guest's clock counts
+	# instructions: a repetition gives the same figure as the last to
+	# within a few in a thousand, so three do, and shorter runs
+	REPS=3
+	ONE_FLOW_PKTS=50000
+	LOOKUP_PKTS=50000
+	NEW_PKTS=30000
+	SMALL_IPS="1 10"
+	LARGE_IPS="100 1001"
+	;;
 quick)
 	REPS=1
 	ONE_FLOW_PKTS=20000
@@ -55,9 +68,20 @@ quick)
 	GC_IPS=10
 	GC_TIMEOUT=5
 	;;
-*) echo "not ok - BENCH_MODE is full or quick, not '$mode'"; exit 1 ;;
+*) echo "not ok - BENCH_MODE is full, icount or quick, not '$mode'"; exit 1 ;;
 esac
 TRACKERS="none nf_conntrack ctlite"
+# transactions of the two-way TCP flow, per repetition (two packets each)
+case "$mode" in
+full) RR_N=20000 ;;
+icount) RR_N=10000 ;;
+*) RR_N=2000 ;;
+esac
+PEER=$CTLITE_MODS/ctlite-peer
+# the profile's packets and perf's sampling rate: under -icount, a sample
+# every 50,000 instructions
+PROFILE_PKTS=$ONE_FLOW_PKTS PROFILE_HZ=10000
+[ "$mode" != icount ] || PROFILE_PKTS=300000 PROFILE_HZ=20000
 # Flows are (source address, source port) pairs: PORTS ports times N
 # addresses.  999 = 27 x 37 shares no factor with 1, 10, 100 or 1001, so
 # pktgen's sequential mode (address and port both step each packet) visits
@@ -72,6 +96,9 @@ TABLE_MAX=2500000
 SINK=10.200.0.1		# routed out of bdut's dummy0
 GEN_IP=10.0.0.1
 DUT_IP=10.0.0.2
+DUT_IP2=10.201.0.1	# bdut's side towards bsrv
+SRV_IP=10.201.0.2	# the TCP server
+RR_PORT=7
 
 failures=0
 say() { echo "# $*"; }
@@ -89,7 +116,10 @@ ip_at() { echo "10.$1.$(($2 / 256)).$(($2 % 256))"; }
 # --- topology -------------------------------------------------------------
 
 topology_down() {
+	[ -z "${RR_PID:-}" ] || { kill "$RR_PID"; wait "$RR_PID"; } 2>/dev/null
+	RR_PID=
 	ip netns del bgen 2>/dev/null
+	ip netns del bsrv 2>/dev/null
 	ip netns del bdut 2>/dev/null
 	# netns teardown is asynchronous: wait for the trackers to let go
 	for _ in $(seq 1 600); do
@@ -101,7 +131,7 @@ topology_down() {
 
 # topology_up TRACKER UDP_TIMEOUT
 topology_up() {
-	local tracker=$1 timeout=$2 rule
+	local tracker=$1 timeout=$2 rule n
 	topology_down
 	ip netns add bgen && ip netns add bdut &&
 	# no IPv6: dummy0's own router solicitations and MLD reports would
@@ -117,20 +147,39 @@ topology_up() {
 	ns bdut ip link set dummy0 up &&
 	ns bdut ip route add 10.200.0.0/16 dev dummy0 &&
 	ns bdut sysctl -qw net.ipv4.ip_forward=1 || return 1
+	# bsrv: the server of the two-way TCP flow, behind bdut's d1
+	ip netns add bsrv &&
+	ip link add d1 netns bdut type veth peer name s0 netns bsrv &&
+	ns bdut ip addr add $DUT_IP2/24 dev d1 &&
+	ns bdut ip link set d1 up &&
+	ns bsrv ip addr add $SRV_IP/24 dev s0 &&
+	ns bsrv ip link set s0 up &&
+	ns bsrv ip link set lo up &&
+	ns bsrv ip route add default via $DUT_IP2 &&
+	ns bgen ip route add ${SRV_IP%.*}.0/24 via $DUT_IP || return 1
+	# its echo server, on the last CPU (the client runs on CPU 0)
+	taskset -c $(($(nproc) - 1)) "$PEER" -n bsrv tcp-server $SRV_IP $RR_PORT 100000 &
+	RR_PID=$!
 	DUT_MAC=$(ns bdut cat /sys/class/net/d0/address) || return 1
 	if [ "$tracker" = nf_conntrack ]; then
 		rule='ct state new,established'
 	else
 		rule='meta l4proto udp'
 	fi
-	ns bdut nft -f - <<-EOF || return 1
-		table ip bench {
-			chain pre {
-				type filter hook prerouting priority 0;
-				$rule
+	# bdut's one rule (see the top), and the same in bgen and bsrv, the
+	# TCP flow's ends: hosts track their own connections too (ctlite in
+	# every namespace, nf_conntrack where a rule asks), so each tracker
+	# tracks that flow three times, and nft costs every column the same
+	for n in bdut bgen bsrv; do
+		ns $n nft -f - <<-EOF || return 1
+			table ip bench {
+				chain pre {
+					type filter hook prerouting priority 0;
+					$rule
+				}
 			}
-		}
-	EOF
+		EOF
+	done
 	case "$tracker" in
 	nf_conntrack)
 		sysctl -qw net.netfilter.nf_conntrack_max=$TABLE_MAX &&
@@ -310,6 +359,39 @@ lookups() {
 		$PORT_MIN $((PORT_MIN + PORTS)) 1
 }
 
+# rx_packets of bdut's interface $1
+rx() { ns bdut cat "/sys/class/net/$1/statistics/rx_packets"; }
+
+# tcp_rr SCENARIO TRACKER SIZE REP: the two-way TCP flow, what a server
+# sees: a client in bgen on CPU 0 and the server in bsrv on CPU 1 exchange
+# RR_N 64-byte requests and answers through bdut on one connection.  veth
+# runs the receive path on the sender's CPU, so bdut handles the requests
+# on CPU 0 and the answers on CPU 1 (the icount guest has one CPU: both
+# there).  The rate is the flow's packets (two
+# per transaction) per second; every one must have crossed bdut.
+tcp_rr() {
+	local sc=$1 tr=$2 size=$3 rep=$4 a0 b0 a1 b1 res n secs i pps
+	a0=$(rx d0) b0=$(rx d1)
+	for i in 1 2 3 4 5; do
+		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1) && break
+		# the server may not listen yet
+		sleep 0.2
+	done
+	a1=$(rx d0) b1=$(rx d1)
+	read -r n secs <<<"$res"
+	if [ "$n" != "$RR_N" ]; then
+		bad "$sc $tr $size: tcp-rr ran ($res)"
+		return 1
+	fi
+	if [ $((a1 - a0)) -lt "$RR_N" ] || [ $((b1 - b0)) -lt "$RR_N" ]; then
+		bad "$sc $tr $size: $RR_N requests and answers crossed bdut (got $((a1 - a0)) and $((b1 - b0)))"
+		return 1
+	fi
+	pps=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", 2 * n / s }')
+	figure "$sc" "$tr" "$size" "$rep" "$pps" pps
+	say "$sc $tr size=$size rep=$rep: $pps pps ($n transactions in $secs s)"
+}
+
 # One round of the small scenarios for one tracker: 1 (one established
 # flow), 2/7 at the small sizes (lookups random among N flows) and 3 (every
 # packet a new flow, into an empty table).  Rounds alternate the trackers,
@@ -320,8 +402,10 @@ small_round() {
 	pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
 	measure one_flow "$tr" 1 "$r" $ONE_FLOW_PKTS \
 		"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 || return
+	tcp_rr tcp_flow "$tr" 1 "$r" || return
 	for n in $SMALL_IPS; do
-		fill "$n" "$tr" && lookups "$n" "$tr" "$r" || return
+		fill "$n" "$tr" && lookups "$n" "$tr" "$r" &&
+			tcp_rr tcp_flow "$tr" $((n * PORTS)) "$r" || return
 	done
 	topology_up "$tr" $UDP_TIMEOUT || { bad "$tr: set-up"; return; }
 	measure new_flows "$tr" 0 "$r" $NEW_PKTS \
@@ -412,10 +496,10 @@ profile() {
 	command -v perf >/dev/null || { say "profile: no perf"; return 0; }
 	topology_up "$tr" $UDP_TIMEOUT || { bad "profile $tr: set-up"; return; }
 	pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
-	perf record -q -C 0 -e cpu-clock -F 10000 -o "$data" >/dev/null 2>&1 &
+	perf record -q -C 0 -e cpu-clock -F $PROFILE_HZ -o "$data" >/dev/null 2>&1 &
 	pid=$!
 	sleep 2
-	pps=$(pktgen_run $ONE_FLOW_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0)
+	pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0)
 	kill -INT $pid
 	wait $pid
 	[ -n "$pps" ] || { bad "profile $tr: pktgen ran"; return; }
@@ -431,6 +515,13 @@ profile() {
 	mine=$(perf report -i "$data" --stdio --sort dso,sym 2>/dev/null |
 		awk -v m="\\[($mods)\\]" '$2 ~ m || /__siphash/ { s += $1 } END { print s + 0 }')
 	busy=$(awk -v i="$idle" 'BEGIN { print 100 - i }')
+	# where it goes, per packet: under -icount, in instructions
+	perf report -i "$data" --stdio --sort dso,sym 2>/dev/null |
+		awk -v b="$busy" -v p="$pps" -v tr="$tr" '
+			/^ +[0-9.]+%/ && !/__sched_text_end|default_idle|native_safe_halt|cpuidle/ &&
+			$1 / b >= 0.003 && n++ < 60 {
+				printf "# profile %s: %6.0f ns/pkt %s %s\n", tr, $1 / b * 1e9 / p, $2, $NF
+			}' 
 	figure profile "$tr" 1 1 "$(awk -v m="$mine" -v b="$busy" -v p="$pps" \
 		'BEGIN { printf "%.0f", m / b * 1e9 / p }')" own_ns_per_packet
 	figure profile "$tr" 1 1 "$(awk -v m="$mine" -v b="$busy" 'BEGIN { printf "%.2f", 100 * m / b }')" \
@@ -465,9 +556,10 @@ large_table() {
 	mem0=$(meminfo)
 	for n in $LARGE_IPS; do
 		fill "$n" "$tr" || return
-		[ "$tr" != ctlite ] || listing
+		[ "$tr" != ctlite ] || [ "$mode" = icount ] || listing
 		for r in $(seq 1 $REPS); do
-			lookups "$n" "$tr" "$r" || return
+			lookups "$n" "$tr" "$r" &&
+				tcp_rr tcp_flow "$tr" $((n * PORTS)) "$r" || return
 		done
 		last=$((n * PORTS))
 	done
@@ -561,6 +653,20 @@ gc_run() {
 	echo >$trace/trace
 }
 
+# Every scenario left its figures (the report needs them all)
+figures_from() {
+	local want tr
+	for want in $1; do
+		for tr in $2; do
+			if grep -q "^$want	$tr	" "$out"; then
+				good "bench: $want figures for $tr"
+			else
+				bad "bench: $want figures for $tr"
+			fi
+		done
+	done
+}
+
 # --- the run --------------------------------------------------------------
 
 # sourced for its functions (a profile or a probe by hand): stop here
@@ -594,6 +700,14 @@ done
 figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_buckets
 figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
 
+# BENCH_PROFILE_ONLY=1 (a kernel parameter, bench_profile_only=1): the
+# profiles alone, for a look at where the time goes
+if [ "${bench_profile_only:-0}" = 1 ]; then
+	for tr in nf_conntrack ctlite; do
+		tracker_on "$tr" && profile "$tr"
+	done
+	exit $((failures > 0))
+fi
 for r in $(seq 1 $REPS); do
 	say "== round $r of $REPS: $TRACKERS"
 	for tr in $TRACKERS; do
@@ -602,6 +716,21 @@ for r in $(seq 1 $REPS); do
 		firewall_round "$tr" "$r"
 	done
 done
+if [ "$mode" = icount ]; then
+	# the per-packet scenarios only: wall-clock figures (profile, GC,
+	# growth) have no meaning here
+	for tr in $TRACKERS; do
+		say "== large table: $tr"
+		tracker_on "$tr" || { bad "$tr: on"; continue; }
+		large_table "$tr"
+		topology_down
+		settle
+	done
+	tracker_on none || bad "rmmod ctlite"
+	figures_from "one_flow tcp_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows" \
+		"$TRACKERS"
+	exit $((failures > 0))
+fi
 for tr in nf_conntrack ctlite; do
 	say "== profile: $tr"
 	tracker_on "$tr" || { bad "$tr: on"; continue; }
@@ -625,19 +754,6 @@ while read -r from to entries us; do
 done
 tracker_on none || bad "rmmod ctlite"
 
-# Every scenario left its figures (the report needs them all)
-figures_from() {
-	local want tr
-	for want in $1; do
-		for tr in $2; do
-			if grep -q "^$want	$tr	" "$out"; then
-				good "bench: $want figures for $tr"
-			else
-				bad "bench: $want figures for $tr"
-			fi
-		done
-	done
-}
-figures_from "one_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows" "$TRACKERS"
+figures_from "one_flow tcp_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows" "$TRACKERS"
 figures_from "memory gc" "nf_conntrack ctlite"
 exit $((failures > 0))

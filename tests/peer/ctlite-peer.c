@@ -14,6 +14,12 @@
  *   tcp-connect ADDR PORT [SPORT]    connect, exchange one line, close
  *   tcp-rst ADDR PORT [SPORT]        the same, but close with an RST
  *                                    (SO_LINGER 0)
+ *   tcp-rr ADDR PORT N [SIZE]        one connection, N request-response
+ *                                    transactions of SIZE (default 64)
+ *                                    bytes each way, TCP_NODELAY; prints
+ *                                    "N SECONDS": transactions and the
+ *                                    time they took (the benchmark's
+ *                                    two-way flow, against tcp-server)
  *   tcp-clients ADDR PORT N [SECS]   N clients one after another, each
  *                                    given SECS (default 2) to connect and
  *                                    be answered; prints "SERVED N": how
@@ -92,7 +98,7 @@ static __noreturn void bad_usage(const char *why)
 	fprintf(stderr, "usage: %s [-n NETNS] MODE ADDR PORT [ARGS]\n"
 		"       %s [-n NETNS[,NETNS...]] sysctl NAME[=VALUE]...\n"
 		"       %s [-n NETNS] hold\n"
-		"MODE: tcp-server, tcp-session, tcp-connect, tcp-rst, tcp-clients,\n"
+		"MODE: tcp-server, tcp-session, tcp-connect, tcp-rst, tcp-rr, tcp-clients,\n"
 		"      syn-flood, udp-server, udp-send or udp-ask\n", prog, prog, prog);
 	exit(2);
 }
@@ -279,6 +285,44 @@ static int tcp_clients(const struct addr *a, unsigned long n, unsigned long secs
 		close(fd);
 	}
 	printf("%lu %lu\n", served, n);
+	return 0;
+}
+
+/*
+ * tcp-rr: N transactions on one connection, each a SIZE-byte request and
+ * its echo.  With TCP_NODELAY each is two segments through the router, the
+ * request and the answer (which carries the request's ACK; the next
+ * request carries the answer's): a server's flow in both directions.
+ */
+static int tcp_rr(const struct addr *a, unsigned long n, unsigned long size)
+{
+	char buf[LINE_MAX_BYTES];
+	unsigned long i;
+	int fd, one = 1;
+	size_t got;
+	ssize_t r;
+	double t0;
+
+	if (!size)
+		bad_usage("tcp-rr's SIZE is at least 1");
+	fd = tcp_connect_to(a, 0, CONNECT_SECS);
+	if (fd < 0)
+		fail_errno("connect");
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		fail_errno("TCP_NODELAY");
+	memset(buf, 'x', size);
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		if (send(fd, buf, size, MSG_NOSIGNAL) != (ssize_t)size)
+			fail_errno("send");
+		for (got = 0; got < size; got += r) {
+			r = recv(fd, buf + got, size - got, 0);
+			if (r <= 0)
+				fail(r ? strerror(errno) : "connection closed");
+		}
+	}
+	printf("%lu %.6f\n", n, now() - t0);
+	close(fd);
 	return 0;
 }
 
@@ -715,7 +759,7 @@ static int one_sysctl(const char *arg)
 static bool known_mode(const char *m)
 {
 	static const char *const modes[] = {
-		"tcp-server", "tcp-session", "tcp-connect", "tcp-rst", "tcp-clients",
+		"tcp-server", "tcp-session", "tcp-connect", "tcp-rst", "tcp-rr", "tcp-clients",
 		"syn-flood", "udp-server", "udp-send", "udp-ask", "forge", "hold",
 	};
 	size_t i;
@@ -791,6 +835,12 @@ int main(int argc, char **argv)
 		return tcp_exchange(&a, num_arg(argc, argv, 0, "source port", 65535, 0), false);
 	if (!strcmp(mode, "tcp-rst"))
 		return tcp_exchange(&a, num_arg(argc, argv, 0, "source port", 65535, 0), true);
+	if (!strcmp(mode, "tcp-rr")) {
+		if (argc < 1)
+			bad_usage("tcp-rr needs N");
+		return tcp_rr(&a, num_arg(argc, argv, 0, "transactions", 100000000, 0),
+			      num_arg(argc, argv, 1, "size", LINE_MAX_BYTES, 64));
+	}
 	if (!strcmp(mode, "tcp-clients")) {
 		if (argc < 1)
 			bad_usage("tcp-clients needs N");

@@ -35,7 +35,7 @@ build() {
 
 if [ "$mode" = bench ]; then
 	length=${2:-full}
-	case "$length" in full | quick) ;; *) die "bench is full or quick" ;; esac
+	case "$length" in full | icount | quick) ;; *) die "bench is full, icount or quick" ;; esac
 	"$CTLITE_TOP/tests/vm/deps.sh" bench
 	build bench
 	# the iptables extension, for the firewall scenarios, and the
@@ -44,10 +44,16 @@ if [ "$mode" = bench ]; then
 	mkdir -p "$out/modules/xtables"
 	cp "$CTLITE_TOP/tools/libxt_ctlite.so" "$out/modules/xtables/"
 	cp "$CTLITE_TOP/tools/ctlite" "$out/modules/"
+	# the two-way TCP flow's client and server
+	gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-peer" \
+		"$CTLITE_TOP/tests/peer/ctlite-peer.c"
 	run=$out/$length
 	rc=0
 	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
+	icount=${CTLITE_ICOUNT:-0}
+	[ "$length" != icount ] || icount=1
 	CTLITE_GUEST=bench CTLITE_BENCH=$length CTLITE_MEM=${CTLITE_MEM:-2G} \
+		CTLITE_ICOUNT=$icount \
 		CTLITE_PIN=${CTLITE_PIN:-1} \
 		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
 		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |

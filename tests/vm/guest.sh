@@ -66,7 +66,7 @@ unload_all() {
 }
 
 sanity() {
-	check "guest sees 2 CPUs (nproc=$(nproc))" test "$(nproc)" -ge 2
+	check "guest sees ${ctlite_cpus:-2} CPUs (nproc=$(nproc))" test "$(nproc)" -ge "${ctlite_cpus:-2}"
 	check "coreutils timeout works" timeout 30 timeout 1 true
 	# what ctlite.ko links against (modprobe would load them for it;
 	# the tests insmod the build's module)

@@ -16,7 +16,10 @@
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
 # CTLITE_CMDLINE (more kernel parameters), CTLITE_PIN (1: vCPU 0 gets a
-# host CPU of its own; make bench sets it), CTLITE_HOST_TAP (a file of TAP
+# host CPU of its own; make bench sets it), CTLITE_ICOUNT (1: under TCG,
+# the guest's clock counts instructions, one a nanosecond, so a rate the
+# guest measures is a count of work that the host's speed cannot move;
+# make bench's second boot), CTLITE_HOST_TAP (a file of TAP
 # lines from checks run on the host, counted in the verdict).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +40,21 @@ set_accel() {
 	kvm) accel=(-accel kvm -cpu host) ;;
 	tcg) accel=(-accel tcg,thread=multi -cpu "${CTLITE_CPU:-max}") ;;
 	esac
+	# -icount: guest time is the instructions executed, 2^shift ns each,
+	# and, while the vCPU sleeps, the host's time (sleep=off would jump
+	# to the next timer, and so over the host's answer to an I/O: a
+	# `timeout 30` fired before a program started).  One vCPU:
+	# QEMU 7.2 runs several in turn on one thread under -icount, and a
+	# 6.1 kernel hangs bringing up the second (the first spins waiting
+	# for it, and the turn never passes)
+	if [ "${CTLITE_ICOUNT:-0}" = 1 ]; then
+		accel=(-accel tcg,thread=single -icount shift=0,sleep=on
+			-cpu "${CTLITE_CPU:-max}")
+		accel_name=tcg-icount
+		cpus=1
+	fi
 }
+cpus=2
 set_accel "$accel_name"
 # A boot that has not started the first test by then is taken for a hang
 # (guest.sh creates results/tap.log first thing).  A debug kernel gets
@@ -59,7 +76,7 @@ cmdline+=" init=$CTLITE_TOP/tests/vm/init.sh panic=-1 oops=panic panic_on_warn=1
 cmdline+=" slub_debug=A,ctlite_entry4,ctlite_entry6"
 cmdline+=" ctlite_top=$CTLITE_TOP ctlite_mods=$mods ctlite_modroot=$kdir/modroot"
 cmdline+=" ctlite_only=${CTLITE_ONLY:-*} ctlite_guest=${CTLITE_GUEST:-check}"
-cmdline+=" ctlite_bench=${CTLITE_BENCH:-full}"
+cmdline+=" ctlite_bench=${CTLITE_BENCH:-full} ctlite_cpus=$cpus"
 # Benchmarks time with the TSC: the HPET the kernel picks under TCG is an
 # MMIO read that waits for QEMU's global lock, which made rates swing by a
 # third from one run to the next
@@ -85,7 +102,8 @@ pin_vcpu0() {
 	sleep 1
 	for t in /proc/"$pid"/task/*; do
 		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		if [ "$comm" = "CPU 0/TCG" ] || [ "$comm" = "CPU 0/KVM" ]; then
+		if [ "$comm" = "CPU 0/TCG" ] || [ "$comm" = "CPU 0/KVM" ] ||
+			[ "$comm" = "ALL CPUs/TCG" ]; then
 			taskset -p -c 1 "${t##*/}" >/dev/null
 		else
 			taskset -p -c 0 "${t##*/}" >/dev/null
@@ -110,15 +128,15 @@ watchdog() {
 
 boot() {
 	local limit=$boot_limit_tcg qpid wpid
-	[ "$accel_name" = tcg ] || limit=$boot_limit_kvm
-	note "booting $(basename "$kdir") ($accel_name, 2 vCPUs, $mem, up to ${timeout_s}s)"
+	[ "$accel_name" != kvm ] || limit=$boot_limit_kvm
+	note "booting $(basename "$kdir") ($accel_name, $cpus vCPUs, $mem, up to ${timeout_s}s)"
 	rm -f "$run/boot-hung"
 	# there even if QEMU dies before it opens it
 	: >"$console"
 	start=$(date +%s)
 	[ "$pin" = 0 ] || pin_vcpu0 &
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 -name ctlite,debug-threads=on \
-		-nodefaults -no-reboot -display none -machine q35 -smp 2 -m "$mem" \
+		-nodefaults -no-reboot -display none -machine q35 -smp "$cpus" -m "$mem" \
 		"${accel[@]}" \
 		-kernel "$image" -append "$cmdline" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
