@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules tools check demo stress bench bench-quick kernel lint install \
+.PHONY: all modules tools check demo stress bench bench-quick bench-icount kernel lint install \
 	install-config dkms-install dkms-remove version clean help
 
 # The release, from the one place it is written
@@ -76,6 +76,9 @@ bench:
 
 bench-quick:
 	@$(VM)/check.sh bench quick
+
+bench-icount:
+	@$(VM)/check.sh bench icount
 
 kernel:
 	@$(VM)/deps.sh check
@@ -173,6 +176,8 @@ help:
 	@echo '                  docs/benchmarks.md (about 25 minutes)'
 	@echo '  make bench-quick  the same in a few minutes with small tables (CI);'
 	@echo '                  only checks that every figure was produced'
+	@echo '  make bench-icount  the per-packet scenarios in a guest whose clock'
+	@echo '                  counts instructions (QEMU -icount): figures noise cannot move'
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make version    print the release ($(VERSION))'
