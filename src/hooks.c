@@ -61,6 +61,7 @@ struct ring_slot {
 
 struct ring {
 	unsigned int next;
+	unsigned int last;	/* the slot written last */
 	struct ring_slot slot[RING_SLOTS];
 };
 
@@ -75,12 +76,19 @@ static bool ring_usable(void)
 	return in_softirq();
 }
 
-/* The slot of @skb in namespace @net_id, fresh or not, or NULL */
+/*
+ * The slot of @skb in namespace @net_id, fresh or not, or NULL.  The slot
+ * written last first: a packet's confirmation and rules come right after
+ * its tracking.
+ */
 static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
+	struct ring_slot *last = &r->slot[r->last];
 	unsigned int i;
 
+	if (last->skb == skb && last->net_id == net_id)
+		return last;
 	for (i = 0; i < RING_SLOTS; i++) {
 		struct ring_slot *s = &r->slot[i];
 
@@ -116,6 +124,7 @@ static void ring_put(const struct sk_buff *skb, u32 net_id,
 		s = &r->slot[r->next];
 		r->next = (r->next + 1) % RING_SLOTS;
 	}
+	r->last = s - r->slot;
 	s->skb = skb;
 	s->net_id = net_id;
 	s->when = jiffies;

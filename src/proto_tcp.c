@@ -390,8 +390,8 @@ enum ctlite_update ctlite_tcp_update(struct ctlite_table *table,
 set:
 	WRITE_ONCE(e->flags, flags);
 	WRITE_ONCE(e->state, new);
-	WRITE_ONCE(e->deadline,
-		   now + ctlite_entry_timeout(table, conf, IPPROTO_TCP, new, flags));
+	ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf, IPPROTO_TCP,
+							  new, flags));
 	return CTLITE_UPDATE_OK;
 }
 

@@ -73,31 +73,13 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/in.h>
+#include <net/ipv6.h>
 #include <kunit/visibility.h>
 
 #include <ctlite/events.h>
 #include <ctlite/table.h>
 
 #include "table_impl.h"
-
-/**
- * ctlite_key_init() - start a key: zero it and set what is not an endpoint
- * @key: the key
- * @net_id: owning network namespace (net->ns.inum)
- * @family: AF_INET or AF_INET6
- * @proto: IPPROTO_*
- *
- * The caller then fills the addresses and ports in packet order (source as
- * endpoint 0) and calls ctlite_key_canonicalize().
- */
-void ctlite_key_init(struct ctlite_key *key, u32 net_id, u8 family, u8 proto)
-{
-	memset(key, 0, sizeof(*key));
-	key->net_id = net_id;
-	key->family = family;
-	key->proto = proto;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_key_init);
 
 static unsigned int key_addr_len(const struct ctlite_key *key)
 {
@@ -108,21 +90,29 @@ static unsigned int key_addr_len(const struct ctlite_key *key)
  * ctlite_key_canonicalize() - put a key's endpoints in canonical order
  * @key: key with the packet's source as endpoint 0
  *
+ * The lower (address, port) pair is endpoint 0; addresses compare as
+ * numbers in network order (memcmp's order, without its byte loop).
+ *
  * Return: true if the endpoints were swapped, i.e. the packet's source is
  * endpoint 1 of the flow.
  */
 bool ctlite_key_canonicalize(struct ctlite_key *key)
 {
-	unsigned int len = key_addr_len(key);
-	void *a0 = &key->addr, *a1 = (u8 *)&key->addr + len;
-	u8 tmp[sizeof(struct in6_addr)];
-	int cmp = memcmp(a0, a1, len);
+	int cmp;
 
+	if (key->family == AF_INET6) {
+		cmp = ipv6_addr_cmp(&key->addr.ip6[0], &key->addr.ip6[1]);
+	} else {
+		u32 a0 = ntohl(key->addr.ip[0]), a1 = ntohl(key->addr.ip[1]);
+
+		cmp = a0 < a1 ? -1 : a0 > a1;
+	}
 	if (cmp < 0 || (!cmp && ntohs(key->port[0]) <= ntohs(key->port[1])))
 		return false;
-	memcpy(tmp, a0, len);
-	memcpy(a0, a1, len);
-	memcpy(a1, tmp, len);
+	if (key->family == AF_INET6)
+		swap(key->addr.ip6[0], key->addr.ip6[1]);
+	else
+		swap(key->addr.ip[0], key->addr.ip[1]);
 	swap(key->port[0], key->port[1]);
 	return true;
 }
@@ -138,32 +128,57 @@ void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key)
 	ctlite_key_init(key, entry->net_id, ctlite_entry_family(entry), entry->proto);
 	key->port[0] = entry->port[0];
 	key->port[1] = entry->port[1];
-	memcpy(&key->addr, &entry->addr, 2 * key_addr_len(key));
+	if (key->family == AF_INET6) {
+		key->addr.ip6[0] = entry->addr.ip6[0];
+		key->addr.ip6[1] = entry->addr.ip6[1];
+	} else {
+		key->addr.ip[0] = entry->addr.ip[0];
+		key->addr.ip[1] = entry->addr.ip[1];
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_key);
 
-static bool entry_matches(const struct ctlite_entry *e,
-			  const struct ctlite_key *key)
+/* Field by field: memcmp() is a byte loop, and this runs per entry walked */
+static __always_inline bool entry_matches(const struct ctlite_entry *e,
+					  const struct ctlite_key *key)
 {
-	return e->net_id == key->net_id &&
-	       !(READ_ONCE(e->flags) & CTLITE_F_IPV6) == (key->family != AF_INET6) &&
-	       e->proto == key->proto &&
-	       e->port[0] == key->port[0] && e->port[1] == key->port[1] &&
-	       !memcmp(&e->addr, &key->addr, 2 * key_addr_len(key));
+	if (e->net_id != key->net_id || e->proto != key->proto ||
+	    e->port[0] != key->port[0] || e->port[1] != key->port[1] ||
+	    !(READ_ONCE(e->flags) & CTLITE_F_IPV6) != (key->family != AF_INET6))
+		return false;
+	if (key->family == AF_INET6)
+		return ipv6_addr_equal(&e->addr.ip6[0], &key->addr.ip6[0]) &&
+		       ipv6_addr_equal(&e->addr.ip6[1], &key->addr.ip6[1]);
+	return e->addr.ip[0] == key->addr.ip[0] && e->addr.ip[1] == key->addr.ip[1];
 }
 
 /**
  * ctlite_table_hash() - keyed hash of a flow key
- * @table: whose siphash key to use
+ * @table: whose keys to use
  * @key: canonical key
  *
- * Return: 32 bits of siphash over the key up to the family's addresses.
+ * IPv4, the common case, takes hsiphash over four fixed words, the cheap
+ * keyed hash meant for hash tables (as inet's ephemeral ports and
+ * WireGuard's ratelimiter use it): namespace, ports, both addresses.  The
+ * protocol is folded into the ports word: a bijection within a protocol,
+ * so for one input an attacker can make at most one key per protocol
+ * collide, and only those few that have ports (TCP, UDP, UDP-Lite, ICMP's
+ * echo id) are free; the rest have ports 0.  IPv6 keys, 36 bytes, take
+ * siphash over the key up to their addresses.
+ *
+ * Return: 32 bits of the hash.
  */
 u32 ctlite_table_hash(const struct ctlite_table *table,
 		      const struct ctlite_key *key)
 {
+	if (key->family != AF_INET6)
+		return hsiphash_4u32(key->net_id,
+				     ((u32)key->port[1] << 16 | (__force u16)key->port[0]) ^
+				     key->proto,
+				     (__force u32)key->addr.ip[0],
+				     (__force u32)key->addr.ip[1], &table->hkey);
 	return (u32)siphash(key, offsetof(struct ctlite_key, addr) +
-			    2 * key_addr_len(key), &table->key);
+			    sizeof(key->addr.ip6), &table->key);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_hash);
 
@@ -914,6 +929,7 @@ struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max)
 	table->share = CTLITE_NETNS_SHARE;
 	xa_init_flags(&table->tenants, XA_FLAGS_ALLOC1);
 	get_random_bytes(&table->key, sizeof(table->key));
+	get_random_bytes(&table->hkey, sizeof(table->hkey));
 	return table;
 
 err_buckets:

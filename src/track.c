@@ -181,7 +181,7 @@ static void other_update(struct ctlite_table *table,
 		break;
 	}
 	WRITE_ONCE(e->flags, flags);
-	WRITE_ONCE(e->deadline, now + ctlite_entry_timeout(table, conf, e->proto, 0, flags));
+	ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf, e->proto, 0, flags));
 }
 
 /* A packet of the flow of @e (hashed to @hash) went by */
@@ -205,8 +205,8 @@ static enum ctlite_update entry_update(struct ctlite_table *table,
 	    (flags & CTLITE_F_ASSURED || (!reply && !(flags & CTLITE_F_REPLIED)) ||
 	     ((flags & CTLITE_F_REPLIED) &&
 	      (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)))) {
-		WRITE_ONCE(e->deadline,
-			   now + ctlite_entry_timeout(table, conf, e->proto, 0, flags));
+		ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf,
+								  e->proto, 0, flags));
 		return CTLITE_UPDATE_OK;
 	}
 

@@ -8,6 +8,7 @@
 #ifndef _CTLITE_TABLE_H
 #define _CTLITE_TABLE_H
 
+#include <linux/cache.h>
 #include <linux/in6.h>
 #include <linux/list_nulls.h>
 #include <linux/llist.h>
@@ -25,8 +26,8 @@
  * A flow's identity in canonical (direction-free) order: endpoint 0 is the
  * lower (address, port) pair, so both directions of a flow give the same
  * key.  ICMP echo uses the echo id as both ports; other protocols use 0.
- * Hashed from @net_id up to the end of the family's addresses, so padding
- * must be zero: build keys with ctlite_key_init().
+ * An IPv6 key is hashed from @net_id up to the end of its addresses, so
+ * padding must be zero: build keys with ctlite_key_init().
  */
 struct ctlite_key {
 	u32 net_id;			/* the netns's struct ctlite_tenant @id */
@@ -240,7 +241,8 @@ struct ctlite_buckets {
  * @share: percent of @max any capped tenant may hold; written by sysctl
  * @tenants: the namespaces' shares by @id (struct ctlite_tenant); entries
  *	     of an id not in it (KUnit's) count against @max only
- * @key: siphash key, random per table (a resize keeps it)
+ * @key: siphash key of IPv6 keys, random per table (a resize keeps it)
+ * @hkey: hsiphash key of IPv4 keys, likewise
  * @fill_warned: bit i set once the fill warning of level i was logged, until
  *		 count falls back below that level's re-arm point
  * @moving: odd while a resize moves a bucket's entries; a lookup that
@@ -260,10 +262,10 @@ struct ctlite_buckets {
 struct ctlite_table {
 	struct ctlite_buckets __rcu *b;
 	unsigned int max;
-	atomic_t count;
 	unsigned int share;
 	struct xarray tenants;
 	siphash_key_t key;
+	hsiphash_key_t hkey;
 	unsigned long fill_warned;
 	seqcount_mutex_t moving;
 	struct mutex resize_lock;	/* see @resize_lock above */
@@ -272,7 +274,9 @@ struct ctlite_table {
 	struct work_struct grow_work;
 	struct llist_head __percpu *dead;
 	struct work_struct free_work;
-	spinlock_t locks[CTLITE_LOCKS];	/* see @locks above */
+	/* every new and every freed entry writes it: off what lookups read */
+	atomic_t count ____cacheline_aligned_in_smp;
+	spinlock_t locks[CTLITE_LOCKS] ____cacheline_aligned_in_smp;	/* see @locks above */
 };
 
 /**
@@ -402,7 +406,27 @@ struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp);
 void ctlite_entry_free(struct ctlite_entry *entry);
 long ctlite_entries_allocated(void);
 
-void ctlite_key_init(struct ctlite_key *key, u32 net_id, u8 family, u8 proto);
+/**
+ * ctlite_key_init() - start a key: zero it and set what is not an endpoint
+ * @key: the key
+ * @net_id: owning network namespace (net->ns.inum)
+ * @family: AF_INET or AF_INET6
+ * @proto: IPPROTO_*
+ *
+ * The caller then fills the addresses and ports in packet order (source as
+ * endpoint 0) and calls ctlite_key_canonicalize().  Inline, and one
+ * initializer: every packet builds a key.
+ */
+static inline void ctlite_key_init(struct ctlite_key *key, u32 net_id,
+				   u8 family, u8 proto)
+{
+	*key = (struct ctlite_key){
+		.net_id = net_id,
+		.family = family,
+		.proto = proto,
+	};
+}
+
 bool ctlite_key_canonicalize(struct ctlite_key *key);
 void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key);
 

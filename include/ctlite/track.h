@@ -18,6 +18,17 @@ enum ctlite_update {
 	CTLITE_UPDATE_GONE,	/* someone else deleted the entry first */
 };
 
+/*
+ * Move an entry's deadline to @deadline.  Stored only when it moves:
+ * the packets of one jiffy leave the entry's cache line clean, as a
+ * flow's packets on several CPUs otherwise pass it back and forth.
+ */
+static inline void ctlite_set_deadline(struct ctlite_entry *e, u32 deadline)
+{
+	if (READ_ONCE(e->deadline) != deadline)
+		WRITE_ONCE(e->deadline, deadline);
+}
+
 u32 ctlite_entry_timeout(const struct ctlite_table *table,
 			 const struct ctlite_conf *conf, u8 proto, u8 state,
 			 u8 flags);

@@ -49,7 +49,7 @@ if [ "$mode" = bench ]; then
 		"$CTLITE_TOP/tests/peer/ctlite-peer.c"
 	run=$out/$length
 	rc=0
-	if [ "$length" = full ]; then timeout_s=3600; else timeout_s=900; fi
+	if [ "$length" != quick ]; then timeout_s=3600; else timeout_s=900; fi
 	icount=${CTLITE_ICOUNT:-0}
 	[ "$length" != icount ] || icount=1
 	CTLITE_GUEST=bench CTLITE_BENCH=$length CTLITE_MEM=${CTLITE_MEM:-2G} \
@@ -59,7 +59,7 @@ if [ "$mode" = bench ]; then
 		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
 		tee "$run.log" || rc=$?
 	if [ -s "$run/results/bench.tsv" ]; then
-		if [ "$length" = full ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
+		if [ "$length" != quick ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
 		python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
 			"$dest" "$kdir/.config" || rc=1
 	fi
