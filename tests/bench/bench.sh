@@ -702,10 +702,10 @@ done
 figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_buckets
 figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
 
-# BENCH_PROFILE_ONLY=1 (a kernel parameter, bench_profile_only=1): the
-# profiles alone, for a look at where the time goes
+# bench_profile_only=1 (a kernel parameter, CTLITE_CMDLINE=...): the
+# profiles alone, no tracking's too, for a look at where the time goes
 if [ "${bench_profile_only:-0}" = 1 ]; then
-	for tr in nf_conntrack ctlite; do
+	for tr in $TRACKERS; do
 		tracker_on "$tr" && profile "$tr"
 	done
 	exit $((failures > 0))
@@ -719,8 +719,13 @@ for r in $(seq 1 $REPS); do
 	done
 done
 if [ "$mode" = icount ]; then
-	# the per-packet scenarios only: wall-clock figures (profile, GC,
-	# growth) have no meaning here
+	# the per-packet scenarios and the profile, which counts
+	# instructions here; wall-clock figures (GC, growth) have no meaning
+	for tr in nf_conntrack ctlite; do
+		say "== profile: $tr"
+		tracker_on "$tr" || { bad "$tr: on"; continue; }
+		profile "$tr"
+	done
 	for tr in $TRACKERS; do
 		say "== large table: $tr"
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
