@@ -144,7 +144,7 @@ static __always_inline bool entry_matches(const struct ctlite_entry *e,
 {
 	if (e->net_id != key->net_id || e->proto != key->proto ||
 	    e->port[0] != key->port[0] || e->port[1] != key->port[1] ||
-	    !(READ_ONCE(e->flags) & CTLITE_F_IPV6) != (key->family != AF_INET6))
+	    !(READ_ONCE(e->flags) & CTLITE_F_IPV6) != !(key->family == AF_INET6))
 		return false;
 	if (key->family == AF_INET6)
 		return ipv6_addr_equal(&e->addr.ip6[0], &key->addr.ip6[0]) &&
@@ -171,12 +171,14 @@ static __always_inline bool entry_matches(const struct ctlite_entry *e,
 u32 ctlite_table_hash(const struct ctlite_table *table,
 		      const struct ctlite_key *key)
 {
-	if (key->family != AF_INET6)
-		return hsiphash_4u32(key->net_id,
-				     ((u32)key->port[1] << 16 | (__force u16)key->port[0]) ^
-				     key->proto,
+	if (key->family != AF_INET6) {
+		u32 ports = (u32)(__force u16)key->port[1] << 16 |
+			    (__force u16)key->port[0];
+
+		return hsiphash_4u32(key->net_id, ports ^ key->proto,
 				     (__force u32)key->addr.ip[0],
 				     (__force u32)key->addr.ip[1], &table->hkey);
+	}
 	return (u32)siphash(key, offsetof(struct ctlite_key, addr) +
 			    sizeof(key->addr.ip6), &table->key);
 }

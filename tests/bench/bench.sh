@@ -372,9 +372,9 @@ rx() { ns bdut cat "/sys/class/net/$1/statistics/rx_packets"; }
 # there).  The rate is the flow's packets (two
 # per transaction) per second; every one must have crossed bdut.
 tcp_rr() {
-	local sc=$1 tr=$2 size=$3 rep=$4 a0 b0 a1 b1 res n secs i pps
+	local sc=$1 tr=$2 size=$3 rep=$4 a0 b0 a1 b1 res n secs pps
 	a0=$(rx d0) b0=$(rx d1)
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1) && break
 		# the server may not listen yet
 		sleep 0.2
