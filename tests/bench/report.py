@@ -72,6 +72,22 @@ def spread(figs, sc, tr, size):
     return (max(vals) - min(vals)) / statistics.median(vals)
 
 
+def write_report(dest, name, md, tsv, tables, missing):
+    """DEST/NAME.md (and NAME.tsv, a copy of TSV); print the tables"""
+    with open(os.path.join(dest, name + ".md"), "w") as f:
+        f.write(md)
+    out = os.path.join(dest, name + ".tsv")
+    # a report made again from its own copy keeps it
+    if tsv and not (os.path.exists(out) and os.path.samefile(tsv, out)):
+        shutil.copyfile(tsv, out)
+    print("\n\n".join(tables))
+    print(f"# report: {os.path.join(dest, name + '.md')}")
+    if missing:
+        print("# report: missing figures: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
 def icount_report(figs, info, dest, tsv):
     """make bench-icount: instructions per packet, and their ratios"""
     missing = []
@@ -164,22 +180,12 @@ it is an upper bound.
 ## How to reproduce
 
 ```
-make bench-icount   # about 20 minutes; writes this file
+make bench-icount   # about 25 minutes; writes this file
 ```
 
 Every figure of this run is in [benchmarks-icount.tsv](benchmarks-icount.tsv).
 """
-    with open(os.path.join(dest, "benchmarks-icount.md"), "w") as f:
-        f.write(md)
-    shutil.copyfile(tsv, os.path.join(dest, "benchmarks-icount.tsv"))
-    print(table)
-    print()
-    print(goal_table)
-    print(f"# report: {os.path.join(dest, 'benchmarks-icount.md')}")
-    if missing:
-        print("# report: missing figures: " + ", ".join(missing), file=sys.stderr)
-        return 1
-    return 0
+    return write_report(dest, "benchmarks-icount", md, tsv, [table, goal_table], missing)
 
 
 def main():
@@ -539,20 +545,8 @@ built from tinyconfig plus `tests/vm/config/base.config` and
 Every figure of this run is in [benchmarks.tsv](benchmarks.tsv) (scenario,
 tracker, size, repetition, value, unit).
 """
-    with open(os.path.join(dest, "benchmarks.md"), "w") as f:
-        f.write(md)
-    print(cost_table)
-    print()
-    print(mem_table)
-    print()
-    print(gc_table)
-    print()
-    print(goal_table)
-    print(f"# report: {os.path.join(dest, 'benchmarks.md')}")
-    if missing:
-        print("# report: missing figures: " + ", ".join(missing), file=sys.stderr)
-        return 1
-    return 0
+    return write_report(dest, "benchmarks", md, None,
+                        [cost_table, mem_table, gc_table, goal_table], missing)
 
 
 if __name__ == "__main__":
