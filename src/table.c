@@ -163,7 +163,7 @@ static __always_inline bool entry_matches(const struct ctlite_entry *e,
  * protocol is folded into the ports word: a bijection within a protocol,
  * so for one input an attacker can make at most one key per protocol
  * collide, and only those few that have ports (TCP, UDP, UDP-Lite, ICMP's
- * echo id) are free; the rest have ports 0.  IPv6 keys, 36 bytes, take
+ * echo id) are free; the rest have ports 0.  IPv6 keys, 44 bytes, take
  * siphash over the key up to their addresses.
  *
  * Return: 32 bits of the hash.
