@@ -414,6 +414,7 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	}
 	if (ins.created) {
 		ctlite_stat_add(cn, CTLITE_STAT_NEW, 1);
+		ctlite_gc_note(ins.deadline);
 		return NULL;
 	}
 	ctlite_stat_add(cn, CTLITE_STAT_INSERT_FAILED, 1);

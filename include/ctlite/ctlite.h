@@ -218,8 +218,25 @@ const char *ctlite_tcp_state_name(u8 state);
 #define CTLITE_GC_RUN_ENTRIES	8192
 #define CTLITE_GC_RUN_NS	(2 * NSEC_PER_MSEC)	/* nf_conntrack: 10 ms */
 
+extern u32 ctlite_gc_due;
+
 void ctlite_gc_start(void);
 void ctlite_gc_stop(void);
+void ctlite_gc_hurry(u32 deadline);
+
+/**
+ * ctlite_gc_note() - tell the GC of a deadline just set
+ * @deadline: the entry's new deadline, 32-bit jiffies
+ *
+ * The GC's next pass is due at ctlite_gc_due; a deadline before it brings
+ * the pass forward.  Most deadlines come after it: one read of a word
+ * the GC alone writes but for such deadlines, a few times a pass.
+ */
+static inline void ctlite_gc_note(u32 deadline)
+{
+	if (unlikely((s32)(deadline - READ_ONCE(ctlite_gc_due)) < 0))
+		ctlite_gc_hurry(deadline);
+}
 
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);

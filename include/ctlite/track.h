@@ -21,12 +21,15 @@ enum ctlite_update {
 /*
  * Move an entry's deadline to @deadline.  Stored only when it moves:
  * the packets of one jiffy leave the entry's cache line clean, as a
- * flow's packets on several CPUs otherwise pass it back and forth.
+ * flow's packets on several CPUs otherwise pass it back and forth.  A
+ * deadline the GC's schedule does not cover yet brings its pass forward.
  */
 static inline void ctlite_set_deadline(struct ctlite_entry *e, u32 deadline)
 {
-	if (READ_ONCE(e->deadline) != deadline)
+	if (READ_ONCE(e->deadline) != deadline) {
 		WRITE_ONCE(e->deadline, deadline);
+		ctlite_gc_note(deadline);
+	}
 }
 
 u32 ctlite_entry_timeout(const struct ctlite_table *table,
