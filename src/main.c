@@ -162,7 +162,8 @@ static int __net_init ctlite_net_init(struct net *net)
 
 		/* a container starts with the host's lifetimes, its ceiling */
 		for (i = 0; i < CTLITE_TO_NUM; i++)
-			cn->conf.timeout[i] = READ_ONCE(host->timeout[i]);
+			ctlite_conf_set_timeout(&cn->conf, i,
+						READ_ONCE(host->timeout[i]));
 		cn->conf.host = host;
 	}
 	err = ctlite_table_tenant_add(ctlite_table, &cn->tenant, net->ns.inum,

@@ -136,12 +136,14 @@ static int limit_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 /*
  * A timeout: 1..CTLITE_TIMEOUT_MAX seconds and, outside the initial netns,
  * no more than the host's (extra2 points at it there): -EPERM, since the
- * value is fine but not this namespace's to give
+ * value is fine but not this namespace's to give.  extra1 is the
+ * namespace's struct ctlite_conf, which keeps it in jiffies too.
  */
 static int timeout_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 			   size_t *lenp, loff_t *ppos)
 {
 	const unsigned int *host = ctl->extra2;
+	struct ctlite_conf *conf = ctl->extra1;
 	unsigned int *value = ctl->data;
 	struct ctl_table tmp = *ctl;
 	unsigned int v;
@@ -158,7 +160,7 @@ static int timeout_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 		return err;
 	if (host && v > READ_ONCE(*host))
 		return -EPERM;
-	WRITE_ONCE(*value, v);
+	ctlite_conf_set_timeout(conf, value - conf->timeout, v);
 	return 0;
 }
 
@@ -285,6 +287,7 @@ int ctlite_sysctl_init(struct net *net)
 	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf.adaptive_start;
 	for (i = 0; i < CTLITE_TO_NUM; i++) {
 		table[SYSCTL_TIMEOUT + i].data = &cn->conf.timeout[i];
+		table[SYSCTL_TIMEOUT + i].extra1 = &cn->conf;
 		/* the host's timeout bounds this one (none in init_net) */
 		if (cn->conf.host)
 			table[SYSCTL_TIMEOUT + i].extra2 =

@@ -59,13 +59,34 @@ enum {
  */
 void ctlite_conf_init(struct ctlite_conf *conf)
 {
-	memcpy(conf->timeout, default_timeout, sizeof(conf->timeout));
+	unsigned int i;
+
+	for (i = 0; i < CTLITE_TO_NUM; i++)
+		ctlite_conf_set_timeout(conf, i, default_timeout[i]);
 	conf->early_drop = 1;
 	conf->rst_evict = 1;
 	conf->adaptive_start = DEFAULT_ADAPTIVE_START;
 	conf->adaptive_end = DEFAULT_ADAPTIVE_END;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_init);
+
+/**
+ * ctlite_conf_set_timeout() - set one of a namespace's timeouts
+ * @conf: the namespace's
+ * @i: which
+ * @secs: seconds, 1..CTLITE_TIMEOUT_MAX
+ *
+ * Converted to jiffies here, once, for the packets that read it.  A
+ * packet may meet the new seconds with the old jiffies for a moment,
+ * which it never reads.
+ */
+void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
+			     unsigned int secs)
+{
+	WRITE_ONCE(conf->timeout[i], secs);
+	WRITE_ONCE(conf->timeout_j[i], secs * HZ);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_set_timeout);
 
 /**
  * ctlite_adaptive_scale() - shrink a timeout as the table fills (pf's rule)
@@ -93,17 +114,16 @@ u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 EXPORT_SYMBOL_IF_KUNIT(ctlite_adaptive_scale);
 
 /*
- * Timeout @i of a namespace, in seconds: its own, but never above the
+ * Timeout @i of a namespace, in jiffies: its own, but never above the
  * host's, which the host may have lowered since
  */
-static unsigned int conf_timeout(const struct ctlite_conf *conf,
-				 enum ctlite_timeout i)
+static u32 conf_timeout(const struct ctlite_conf *conf, enum ctlite_timeout i)
 {
-	unsigned int secs = READ_ONCE(conf->timeout[i]);
+	u32 j = READ_ONCE(conf->timeout_j[i]);
 
 	if (conf->host)
-		secs = min(secs, READ_ONCE(conf->host->timeout[i]));
-	return secs;
+		j = min(j, READ_ONCE(conf->host->timeout_j[i]));
+	return j;
 }
 
 /**
@@ -120,32 +140,36 @@ u32 ctlite_entry_timeout(const struct ctlite_table *table,
 			 const struct ctlite_conf *conf, u8 proto, u8 state,
 			 u8 flags)
 {
-	unsigned int secs;
+	unsigned int count, start;
+	u32 j;
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		secs = conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
+		j = conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
 		/* a flow never answered lives no longer than a lone SYN */
 		if (!(flags & CTLITE_F_REPLIED))
-			secs = min(secs, conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT));
+			j = min(j, conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT));
 		break;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 		/* one question and its answer are not a stream yet */
-		secs = conf_timeout(conf, flags & CTLITE_F_ASSURED ?
-				    CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
+		j = conf_timeout(conf, flags & CTLITE_F_ASSURED ?
+				 CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		secs = conf_timeout(conf, CTLITE_TO_ICMP);
+		j = conf_timeout(conf, CTLITE_TO_ICMP);
 		break;
 	default:
-		secs = conf_timeout(conf, CTLITE_TO_GENERIC);
+		j = conf_timeout(conf, CTLITE_TO_GENERIC);
 		break;
 	}
-	return ctlite_adaptive_scale(secs * HZ, atomic_read(&table->count),
-				     READ_ONCE(table->max),
-				     READ_ONCE(conf->adaptive_start),
+	count = atomic_read(&table->count);
+	start = READ_ONCE(conf->adaptive_start);
+	/* the common case, inline: below where timeouts start to shrink */
+	if ((u64)count * 100 <= (u64)READ_ONCE(table->max) * start)
+		return j;
+	return ctlite_adaptive_scale(j, count, READ_ONCE(table->max), start,
 				     READ_ONCE(conf->adaptive_end));
 }
 

@@ -68,7 +68,9 @@ enum ctlite_timeout {
 
 /**
  * struct ctlite_conf - one namespace's lifetimes and switches (net.ctlite)
- * @timeout: seconds, by enum ctlite_timeout
+ * @timeout: seconds, by enum ctlite_timeout, as sysctl shows them
+ * @timeout_j: the same in jiffies, what packets read: set both with
+ *	       ctlite_conf_set_timeout()
  * @early_drop: when full, evict an entry that is not ASSURED
  * @rst_evict: an in-window TCP RST deletes its entry at once
  * @adaptive_start: percent of max where timeouts start shrinking (0: off)
@@ -80,6 +82,7 @@ enum ctlite_timeout {
  */
 struct ctlite_conf {
 	unsigned int timeout[CTLITE_TO_NUM];
+	u32 timeout_j[CTLITE_TO_NUM];
 	unsigned int early_drop;
 	unsigned int rst_evict;
 	unsigned int adaptive_start;
@@ -197,6 +200,8 @@ enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
 
 /* track.c */
 void ctlite_conf_init(struct ctlite_conf *conf);
+void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
+			     unsigned int secs);
 u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 			  unsigned int start, unsigned int end);
 unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,

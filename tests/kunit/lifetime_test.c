@@ -645,7 +645,7 @@ static void udp_is_a_stream_only_when_active_after_2s(struct kunit *test)
 	udp(f, 0, true);
 	KUNIT_EXPECT_TRUE(test, e->flags & CTLITE_F_ASSURED);
 	KUNIT_EXPECT_EQ(test, e->deadline, f->now + SECS(120));
-	f->cn.conf.timeout[CTLITE_TO_UDP_STREAM] = 7;
+	ctlite_conf_set_timeout(&f->cn.conf, CTLITE_TO_UDP_STREAM, 7);
 	udp(f, 0, true);
 	KUNIT_EXPECT_EQ(test, e->deadline, f->now + SECS(7));
 	KUNIT_EXPECT_EQ(test, ctlite_table_check(f->t), 0U);
@@ -1404,20 +1404,20 @@ static void a_container_cannot_outlive_the_hosts_timeouts(struct kunit *test)
 	add_guest(test, f);
 	f->ns = &f->guest;
 	/* raised past the host's (a sysctl write refuses it; say it got in) */
-	f->guest.conf.timeout[CTLITE_TO_UDP] = 3000;
+	ctlite_conf_set_timeout(&f->guest.conf, CTLITE_TO_UDP, 3000);
 	udp(f, 1, true);
 	e = entry(f, IPPROTO_UDP, 1);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(30));
 
 	/* lower than the host's: its own */
-	f->guest.conf.timeout[CTLITE_TO_UDP] = 5;
+	ctlite_conf_set_timeout(&f->guest.conf, CTLITE_TO_UDP, 5);
 	udp(f, 1, true);
 	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(5));
 
 	/* the host lowers its own below: that bounds the container at once */
-	f->guest.conf.timeout[CTLITE_TO_UDP] = 30;
-	f->cn.conf.timeout[CTLITE_TO_UDP] = 3;
+	ctlite_conf_set_timeout(&f->guest.conf, CTLITE_TO_UDP, 30);
+	ctlite_conf_set_timeout(&f->cn.conf, CTLITE_TO_UDP, 3);
 	udp(f, 1, true);
 	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(3));
 }
