@@ -2,10 +2,11 @@
 /*
  * The hash table's insides, shared by the files that make it up (table.c:
  * chains, locks, insert and delete, the early-drop index's upkeep;
- * early_drop.c: its search for a victim; resize.c: resizing and growing;
- * walk.c: the GC's and other whole-table walks) and by no one else: other files call
- * what include/ctlite/table.h declares.  The locking rules are at the top
- * of table.c.
+ * tenant.c: the counts and the namespaces' shares; early_drop.c: its
+ * search for a victim; resize.c: resizing and growing; walk.c: the GC's
+ * and other whole-table walks) and by no one else: other files call what
+ * include/ctlite/table.h declares.  The locking rules are at the top of
+ * table.c.
  */
 #ifndef _CTLITE_TABLE_IMPL_H
 #define _CTLITE_TABLE_IMPL_H
@@ -130,6 +131,9 @@ unsigned int ctlite_table_walk(struct ctlite_table *table, u32 net_id,
 			       bool (*pass)(const struct ctlite_entry *e,
 					    const void *arg),
 			       const void *arg, bool unlink, u8 reason);
+int ctlite_slot_take(struct ctlite_table *table, u32 net_id);
+void ctlite_slot_give(struct ctlite_table *table, u32 net_id);
+int ctlite_slot_unlikely(struct ctlite_table *table, u32 net_id);
 struct ctlite_buckets *ctlite_buckets_alloc(unsigned int size);
 void ctlite_buckets_free(struct ctlite_buckets *b);
 void ctlite_grow_worker(struct work_struct *work);
