@@ -6,7 +6,8 @@
  * RAM as nf_conntrack decides its own.
  *
  * Locking: none.  The caches are made at load before any table exists and
- * destroyed at unload after every table; entries_allocated is an atomic.
+ * destroyed at unload after every table; entries_allocated (KUnit's) is
+ * an atomic.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,8 +27,39 @@
 
 static struct kmem_cache *entry4_cache;
 static struct kmem_cache *entry6_cache;
-/* Entries allocated and not yet freed, all tables: what the slab holds */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Entries allocated and not yet freed, all tables: what the slab holds.
+ * Only the tests read it, so only a kernel that can run them keeps it:
+ * elsewhere every new and freed entry would write one more shared line.
+ */
 static atomic_long_t entries_allocated = ATOMIC_LONG_INIT(0);
+
+static void count_allocated(long n)
+{
+	atomic_long_add(n, &entries_allocated);
+}
+
+/**
+ * ctlite_entries_allocated() - entries the slab caches hold right now
+ *
+ * Counts entries between ctlite_entry_alloc() and ctlite_entry_free(),
+ * including deleted ones still waiting for their RCU grace period.  For
+ * the tests: built only with KUnit.
+ *
+ * Return: the number of entries.
+ */
+long ctlite_entries_allocated(void)
+{
+	return atomic_long_read(&entries_allocated);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_entries_allocated);
+#else
+static void count_allocated(long n)
+{
+}
+#endif
 
 enum {
 	/* nf_conntrack's rule: one bucket per 128 KiB of RAM ... */
@@ -153,7 +185,7 @@ struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp)
 	if (entry) {
 		if (family == AF_INET6)
 			entry->flags = CTLITE_F_IPV6;
-		atomic_long_inc(&entries_allocated);
+		count_allocated(1);
 	}
 	return entry;
 }
@@ -168,23 +200,9 @@ void ctlite_entry_free(struct ctlite_entry *entry)
 {
 	kmem_cache_free(entry->flags & CTLITE_F_IPV6 ? entry6_cache : entry4_cache,
 			entry);
-	atomic_long_dec(&entries_allocated);
+	count_allocated(-1);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_free);
-
-/**
- * ctlite_entries_allocated() - entries the slab caches hold right now
- *
- * Counts entries between ctlite_entry_alloc() and ctlite_entry_free(),
- * including deleted ones still waiting for their RCU grace period.
- *
- * Return: the number of entries.
- */
-long ctlite_entries_allocated(void)
-{
-	return atomic_long_read(&entries_allocated);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_entries_allocated);
 
 /**
  * ctlite_cache_init() - create the per-family entry caches

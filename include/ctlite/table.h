@@ -404,6 +404,7 @@ int ctlite_cache_init(void);
 void ctlite_cache_exit(void);
 struct ctlite_entry *ctlite_entry_alloc(int family, gfp_t gfp);
 void ctlite_entry_free(struct ctlite_entry *entry);
+/* for the tests: a count kept only in a kernel with KUnit */
 long ctlite_entries_allocated(void);
 
 /**
@@ -482,6 +483,5 @@ int ctlite_table_resize(struct ctlite_table *table, unsigned int size,
 			struct ctlite_resize *done);
 void ctlite_table_set_auto_grow(struct ctlite_table *table, bool on);
 int ctlite_table_grow(struct ctlite_table *table, struct ctlite_resize *done);
-unsigned int ctlite_table_check(struct ctlite_table *table);
 
 #endif /* _CTLITE_TABLE_H */

@@ -14,6 +14,7 @@
 
 #include <ctlite/table.h>
 
+#include "check.h"
 #include "threads.h"
 
 #define NET_A	1001

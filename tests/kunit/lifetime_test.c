@@ -19,6 +19,7 @@
 
 #include <ctlite/ctlite.h>
 
+#include "check.h"
 #include "threads.h"
 
 #define CLIENT		0x0a000002	/* 10.0.0.2:40000, opens the flows */
