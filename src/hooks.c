@@ -37,6 +37,7 @@
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
+#include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
 
 enum {
@@ -218,8 +219,9 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 			      const struct nf_hook_state *state)
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
-	struct ctlite_key key;
-	struct ctlite_pkt pkt;
+	/* filled by parsing before any read: no clearing for every packet */
+	struct ctlite_key key __uninitialized;
+	struct ctlite_pkt pkt __uninitialized;
 	struct ctlite_res res;
 
 	if (looped(state))
@@ -232,32 +234,50 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	return NF_ACCEPT;
 }
 
+/*
+ * A packet tracked where the ring could not keep its result: look again.
+ * Out of line, so the common case does not clear this stack frame.
+ */
+static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
+					   struct ctlite_net *cn)
+{
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+	struct ctlite_res res;
+
+	skb_state(skb, family, cn, false, &res, &key, &pkt);
+	if (!res.confirm)
+		return NF_ACCEPT;
+	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
+}
+
 static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 				const struct nf_hook_state *state)
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	struct ring_slot *s = NULL;
-	struct ctlite_key key;
-	struct ctlite_pkt pkt;
-	struct ctlite_res res;
 
 	if (looped(state))
 		return NF_ACCEPT;
 	if (ring_usable())
 		s = ring_get(skb, ctlite_net_id(cn));
-	if (s) {
-		if (!s->res.confirm)
-			return NF_ACCEPT;
-		/* confirmed once: a second pass (a nested hook) finds it so */
-		s->res.confirm = false;
-		return ctlite_confirm(ctlite_table, cn, &s->key, &s->pkt,
-				      (u32)jiffies);
-	}
-	/* tracked where the ring could not keep it: look again */
-	skb_state(skb, family, cn, false, &res, &key, &pkt);
-	if (!res.confirm)
+	if (!s)
+		return confirm_again(skb, family, cn);
+	if (!s->res.confirm)
 		return NF_ACCEPT;
-	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
+	/* confirmed once: a second pass (a nested hook) finds it so */
+	s->res.confirm = false;
+	return ctlite_confirm(ctlite_table, cn, &s->key, &s->pkt, (u32)jiffies);
+}
+
+/* A rule's packet whose result the ring does not hold: as confirm_again() */
+static noinline void res_again(const struct sk_buff *skb, u8 family,
+			       struct ctlite_net *cn, struct ctlite_res *res)
+{
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+
+	skb_state(skb, family, cn, false, res, &key, &pkt);
 }
 
 /**
@@ -276,16 +296,13 @@ void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
 {
 	struct ctlite_net *cn = ctlite_pernet(net);
 	struct ring_slot *s = NULL;
-	struct ctlite_key key;
-	struct ctlite_pkt pkt;
 
 	if (ring_usable())
 		s = ring_get(skb, ctlite_net_id(cn));
-	if (s) {
+	if (s)
 		*res = s->res;
-		return;
-	}
-	skb_state(skb, family, cn, false, res, &key, &pkt);
+	else
+		res_again(skb, family, cn, res);
 }
 
 static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,

@@ -33,7 +33,7 @@ static bool hashsize_given, max_given;
  * neither change the values being read nor be taken and ignored.
  */
 static bool params_frozen;
-static unsigned int ctlite_net_gen_id __read_mostly;
+unsigned int ctlite_net_gen_id __read_mostly;
 /*
  * Entries freed as namespaces went away during unload (pernet ops are
  * serialized by the core, hence not atomic)
@@ -134,17 +134,6 @@ MODULE_PARM_DESC(hashsize,
 module_param_cb(max, &param_ops_given, &table_size.max, 0444);
 MODULE_PARM_DESC(max,
 		 "most entries in the table, all network namespaces together (1..1073741824 and within half of RAM; default hashsize, or 8 x hashsize when hashsize is given)");
-
-/**
- * ctlite_pernet() - ctlite's state in a network namespace
- * @net: the namespace
- *
- * Return: the state; valid from the namespace's set-up to its tear-down.
- */
-struct ctlite_net *ctlite_pernet(const struct net *net)
-{
-	return net_generic(net, ctlite_net_gen_id);
-}
 
 static int __net_init ctlite_net_init(struct net *net)
 {

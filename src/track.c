@@ -21,6 +21,7 @@
 #include <net/tcp.h>
 #include <kunit/visibility.h>
 
+#include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
 #include <ctlite/track.h>
 
@@ -208,31 +209,15 @@ static void other_update(struct ctlite_table *table,
 	ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf, e->proto, 0, flags));
 }
 
-/* A packet of the flow of @e (hashed to @hash) went by */
-static enum ctlite_update entry_update(struct ctlite_table *table,
-				       const struct ctlite_conf *conf,
-				       struct ctlite_entry *e, u32 hash,
-				       const struct ctlite_pkt *pkt, u32 now)
+/* A packet of the flow of @e went by, and may change more than its deadline */
+static noinline enum ctlite_update
+entry_update_locked(struct ctlite_table *table, const struct ctlite_conf *conf,
+		    struct ctlite_entry *e, u32 hash, const struct ctlite_pkt *pkt,
+		    u32 now)
 {
-	u8 flags = READ_ONCE(e->flags);
-	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 	enum ctlite_update ret = CTLITE_UPDATE_OK;
 	struct ctlite_locked l;
-
-	/*
-	 * The common case of the other protocols changes nothing but the
-	 * deadline: no lock.  A flow whose flags may still change (answered
-	 * but not yet a UDP stream, or not answered and this is the answer)
-	 * goes under the lock.
-	 */
-	if (e->proto != IPPROTO_TCP && !(flags & CTLITE_F_DEAD) &&
-	    (flags & CTLITE_F_ASSURED || (!reply && !(flags & CTLITE_F_REPLIED)) ||
-	     ((flags & CTLITE_F_REPLIED) &&
-	      (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)))) {
-		ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf,
-								  e->proto, 0, flags));
-		return CTLITE_UPDATE_OK;
-	}
+	u8 flags;
 
 	ctlite_table_lock(table, hash, &l);
 	if (e->flags & CTLITE_F_DEAD) {
@@ -250,6 +235,33 @@ static enum ctlite_update entry_update(struct ctlite_table *table,
 out:
 	ctlite_table_unlock(&l);
 	return ret;
+}
+
+/* A packet of the flow of @e (hashed to @hash) went by */
+static __always_inline enum ctlite_update
+entry_update(struct ctlite_table *table, const struct ctlite_conf *conf,
+	     struct ctlite_entry *e, u32 hash, const struct ctlite_pkt *pkt,
+	     u32 now)
+{
+	u8 flags = READ_ONCE(e->flags);
+	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
+
+	/*
+	 * The common case of the other protocols changes nothing but the
+	 * deadline: no lock.  A flow whose flags may still change (answered
+	 * but not yet a UDP stream, or not answered and this is the answer)
+	 * goes under the lock, in a function of its own: its locked bucket
+	 * is not cleared on the stack of every packet.
+	 */
+	if (e->proto != IPPROTO_TCP && !(flags & CTLITE_F_DEAD) &&
+	    (flags & CTLITE_F_ASSURED || (!reply && !(flags & CTLITE_F_REPLIED)) ||
+	     ((flags & CTLITE_F_REPLIED) &&
+	      (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)))) {
+		ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf,
+								  e->proto, 0, flags));
+		return CTLITE_UPDATE_OK;
+	}
+	return entry_update_locked(table, conf, e, hash, pkt, now);
 }
 
 /*
@@ -454,8 +466,8 @@ static bool can_start(const struct ctlite_key *key, const struct ctlite_pkt *pkt
 }
 
 /* What a packet of the flow of an entry with @flags is */
-static void res_found(struct ctlite_res *res, u8 flags,
-		      const struct ctlite_pkt *pkt)
+static __always_inline void res_found(struct ctlite_res *res, u8 flags,
+				      const struct ctlite_pkt *pkt)
 {
 	res->reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 	res->flags = flags & ~CTLITE_F_DEAD;

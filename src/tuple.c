@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Packet to flow key.  Reads headers only through skb_header_pointer(), so
+ * Packet to flow key.  Reads headers only through skb_header_pointer()
+ * (or hdr(), its inline common case), so
  * a truncated or lying packet can never make us read past its data; what
  * cannot be parsed is reported, and the caller leaves it untracked.
  * Stateless: no locks.
@@ -19,7 +20,21 @@
 #include <net/tcp.h>
 #include <kunit/visibility.h>
 
+#include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
+
+/*
+ * skb_header_pointer(), with its common case inline: a header in the
+ * linear part is read in place.  The kernel's own copy is left out of
+ * line by the compiler here, a call per header of every packet.
+ */
+static __always_inline const void *hdr(const struct sk_buff *skb, int offset,
+				       int len, void *buf)
+{
+	if (likely((int)skb_headlen(skb) - offset >= len))
+		return skb->data + offset;
+	return skb_header_pointer(skb, offset, len, buf);
+}
 
 /*
  * The flag combinations a TCP segment may carry, after ECE, CWR and PSH
@@ -81,12 +96,13 @@ static u8 tcp_wscale(const struct sk_buff *skb, unsigned int thoff,
 static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 				  struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
+	/* filled by hdr() when the header is not linear, read only then */
 	union {
 		struct tcphdr tcp;
 		struct udphdr udp;
 		struct icmphdr icmp;
 		struct icmp6hdr icmp6;
-	} buf;
+	} buf __uninitialized;
 	const struct tcphdr *th;
 	const struct udphdr *uh;
 	const struct icmphdr *ih;
@@ -100,7 +116,7 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		th = skb_header_pointer(skb, thoff, sizeof(buf.tcp), &buf.tcp);
+		th = hdr(skb, thoff, sizeof(buf.tcp), &buf.tcp);
 		/* the whole header within the packet, and flags that go together */
 		if (!th || th->doff < sizeof(*th) / 4 ||
 		    thoff + th->doff * 4 > skb->len)
@@ -119,14 +135,14 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		return CTLITE_PARSE_OK;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
-		uh = skb_header_pointer(skb, thoff, sizeof(buf.udp), &buf.udp);
+		uh = hdr(skb, thoff, sizeof(buf.udp), &buf.udp);
 		if (!uh)
 			return CTLITE_PARSE_INVALID;
 		key->port[0] = uh->source;
 		key->port[1] = uh->dest;
 		return CTLITE_PARSE_OK;
 	case IPPROTO_ICMP:
-		ih = skb_header_pointer(skb, thoff, sizeof(buf.icmp), &buf.icmp);
+		ih = hdr(skb, thoff, sizeof(buf.icmp), &buf.icmp);
 		if (!ih)
 			return CTLITE_PARSE_INVALID;
 		/* Errors belong to the flow they quote; other types are noise */
@@ -136,7 +152,7 @@ static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		key->port[1] = ih->un.echo.id;
 		return CTLITE_PARSE_OK;
 	case IPPROTO_ICMPV6:
-		i6h = skb_header_pointer(skb, thoff, sizeof(buf.icmp6), &buf.icmp6);
+		i6h = hdr(skb, thoff, sizeof(buf.icmp6), &buf.icmp6);
 		if (!i6h)
 			return CTLITE_PARSE_INVALID;
 		/* neighbour discovery, MLD and errors are not flows */
@@ -157,9 +173,9 @@ static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct iphdr *iph;
-	struct iphdr buf;
+	struct iphdr buf __uninitialized;
 
-	iph = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	iph = hdr(skb, nhoff, sizeof(buf), &buf);
 	if (!iph || iph->version != 4 || iph->ihl < sizeof(*iph) / 4)
 		return CTLITE_PARSE_INVALID;
 	/*
@@ -179,12 +195,12 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct ipv6hdr *ip6h;
-	struct ipv6hdr buf;
+	struct ipv6hdr buf __uninitialized;
 	__be16 frag_off;
 	u8 nexthdr;
 	int thoff;
 
-	ip6h = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	ip6h = hdr(skb, nhoff, sizeof(buf), &buf);
 	if (!ip6h || ip6h->version != 6)
 		return CTLITE_PARSE_INVALID;
 	nexthdr = ip6h->nexthdr;
@@ -221,7 +237,7 @@ enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
 {
 	enum ctlite_parse ret;
 
-	memset(pkt, 0, sizeof(*pkt));
+	*pkt = (struct ctlite_pkt){};
 	if (family == NFPROTO_IPV4)
 		ret = parse_ipv4(skb, net_id, key, pkt);
 	else
@@ -301,7 +317,7 @@ static enum ctlite_other other_ipv4(const struct sk_buff *skb, u32 net_id,
 	struct icmphdr hbuf;
 	__be32 daddr;
 
-	iph = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	iph = hdr(skb, nhoff, sizeof(buf), &buf);
 	if (!iph || iph->protocol != IPPROTO_ICMP ||
 	    (iph->frag_off & htons(IP_MF | IP_OFFSET)))
 		return CTLITE_OTHER_NONE;
@@ -316,7 +332,7 @@ static enum ctlite_other other_ipv4(const struct sk_buff *skb, u32 net_id,
 	 * The quoted header: a packet this flow sent, coming back to its
 	 * sender.  An error addressed to anyone else is not about it.
 	 */
-	iph = skb_header_pointer(skb, off, sizeof(ibuf), &ibuf);
+	iph = hdr(skb, off, sizeof(ibuf), &ibuf);
 	if (!iph || iph->version != 4 || iph->ihl < sizeof(*iph) / 4 ||
 	    (iph->frag_off & htons(IP_OFFSET)) || iph->saddr != daddr)
 		return CTLITE_OTHER_NONE;
@@ -359,7 +375,7 @@ static enum ctlite_other other_ipv6(const struct sk_buff *skb, u32 net_id,
 	u8 nexthdr;
 	int off;
 
-	ip6h = skb_header_pointer(skb, nhoff, sizeof(buf), &buf);
+	ip6h = hdr(skb, nhoff, sizeof(buf), &buf);
 	if (!ip6h)
 		return CTLITE_OTHER_NONE;
 	/* the pointer may be into the skb, not @buf: keep what is needed */
@@ -377,7 +393,7 @@ static enum ctlite_other other_ipv6(const struct sk_buff *skb, u32 net_id,
 	if (ih->icmp6_type & ICMPV6_INFOMSG_MASK)
 		return CTLITE_OTHER_NONE;
 	off += sizeof(*ih);
-	ip6h = skb_header_pointer(skb, off, sizeof(ibuf), &ibuf);
+	ip6h = hdr(skb, off, sizeof(ibuf), &ibuf);
 	if (!ip6h || ip6h->version != 6 ||
 	    ipv6_addr_cmp(&ip6h->saddr, &daddr))
 		return CTLITE_OTHER_NONE;
@@ -413,7 +429,7 @@ enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
 {
 	enum ctlite_other ret;
 
-	memset(pkt, 0, sizeof(*pkt));
+	*pkt = (struct ctlite_pkt){};
 	if (family == NFPROTO_IPV4)
 		ret = other_ipv4(skb, net_id, key);
 	else

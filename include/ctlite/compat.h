@@ -114,4 +114,17 @@ ctlite_genl_dump_attrs(struct netlink_callback *cb)
 #define KUNIT_FAIL_AND_ABORT KUNIT_ASSERT_FAILURE
 #endif
 
+/*
+ * Linux 6.10 added __uninitialized: a stack variable the code fills before
+ * reading, which CONFIG_INIT_STACK_ALL_ZERO should not clear first.  The
+ * packet path uses it where every packet would clear a buffer twice.
+ */
+#ifndef __uninitialized
+#if __has_attribute(__uninitialized__)
+#define __uninitialized __attribute__((__uninitialized__))
+#else
+#define __uninitialized
+#endif
+#endif
+
 #endif /* _CTLITE_COMPAT_H */

@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 #include <linux/skbuff.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include <ctlite/ctlite_netlink.h>
 #include <ctlite/table.h>
@@ -158,7 +159,21 @@ static inline void ctlite_res_none(struct ctlite_res *res, u8 state)
 	res->flags = 0;
 }
 
-struct ctlite_net *ctlite_pernet(const struct net *net);
+extern unsigned int ctlite_net_gen_id;
+
+/**
+ * ctlite_pernet() - ctlite's state in a network namespace
+ * @net: the namespace
+ *
+ * Inline: every hook of every packet starts here.
+ *
+ * Return: the state; valid from the namespace's set-up to its tear-down.
+ */
+static inline struct ctlite_net *ctlite_pernet(const struct net *net)
+{
+	return net_generic(net, ctlite_net_gen_id);
+}
+
 int ctlite_resize_live(unsigned int size);
 
 /* The namespace's id in keys: its tenant's, not its inode number */
@@ -167,8 +182,8 @@ static inline u32 ctlite_net_id(const struct ctlite_net *cn)
 	return cn->tenant.id;
 }
 
-static inline void ctlite_stat_add(struct ctlite_net *cn, enum ctlite_stat s,
-				   u32 n)
+static __always_inline void ctlite_stat_add(struct ctlite_net *cn,
+					    enum ctlite_stat s, u32 n)
 {
 	this_cpu_add(cn->stats->count[s], n);
 }
@@ -237,7 +252,7 @@ void ctlite_gc_hurry(u32 deadline);
  * the pass forward.  Most deadlines come after it: one read of a word
  * the GC alone writes but for such deadlines, a few times a pass.
  */
-static inline void ctlite_gc_note(u32 deadline)
+static __always_inline void ctlite_gc_note(u32 deadline)
 {
 	if (unlikely((s32)(deadline - READ_ONCE(ctlite_gc_due)) < 0))
 		ctlite_gc_hurry(deadline);

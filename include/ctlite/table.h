@@ -415,17 +415,28 @@ long ctlite_entries_allocated(void);
  * @proto: IPPROTO_*
  *
  * The caller then fills the addresses and ports in packet order (source as
- * endpoint 0) and calls ctlite_key_canonicalize().  Inline, and one
- * initializer: every packet builds a key.
+ * endpoint 0) and calls ctlite_key_canonicalize().  Inline, and field by
+ * field: every packet builds a key, and the compiler clears a whole
+ * struct (or a memset() of its addresses) with a string instruction,
+ * where these stores are fewer: those the caller overwrites are dropped.
  */
-static inline void ctlite_key_init(struct ctlite_key *key, u32 net_id,
-				   u8 family, u8 proto)
+static __always_inline void ctlite_key_init(struct ctlite_key *key, u32 net_id,
+					    u8 family, u8 proto)
 {
-	*key = (struct ctlite_key){
-		.net_id = net_id,
-		.family = family,
-		.proto = proto,
-	};
+	key->net_id = net_id;
+	key->family = family;
+	key->proto = proto;
+	key->zero = 0;
+	key->port[0] = 0;
+	key->port[1] = 0;
+	key->addr.ip6[0].s6_addr32[0] = 0;
+	key->addr.ip6[0].s6_addr32[1] = 0;
+	key->addr.ip6[0].s6_addr32[2] = 0;
+	key->addr.ip6[0].s6_addr32[3] = 0;
+	key->addr.ip6[1].s6_addr32[0] = 0;
+	key->addr.ip6[1].s6_addr32[1] = 0;
+	key->addr.ip6[1].s6_addr32[2] = 0;
+	key->addr.ip6[1].s6_addr32[3] = 0;
 }
 
 bool ctlite_key_canonicalize(struct ctlite_key *key);
