@@ -152,9 +152,12 @@ tracker); "+" is a tracker's added count over no tracking.
   is tracked three times (in the client's, the router's and the server's
   namespace), by both trackers.  "N other flows": the UDP flows of the
   lookup rows are in the table too.
-- Work that runs by the clock, not per packet (the GC's passes: ctlite
-  walks an idle 65,536-bucket table once a second, about 3M instructions)
-  is in the figures by its share of each 2-second run.
+- Work that runs by the clock, not per packet (the GC's passes: each
+  tracker spaces them by the deadlines it holds, up to a minute apart
+  when idle) is in the figures by its share of each run.
+- The guest kernel is built as distributions build theirs, optimized for
+  speed (`-O2`; tinyconfig's default is `-Os`) and with stack variables
+  cleared on entry (`CONFIG_INIT_STACK_ALL_ZERO`, Debian's default).
 - A `rep`-prefixed string instruction (memset, memcpy) counts once per
   iteration here, and TCG models no caches: these are counts of work, not
   of time on a real CPU.
@@ -422,7 +425,8 @@ plot '{dat}' using 1:2 with linespoints title 'no tracking', \\
                     "CONFIG_KASAN", "CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_KMEMLEAK",
                     "CONFIG_UBSAN", "CONFIG_NF_CONNTRACK=", "CONFIG_NF_TABLES=",
                     "CONFIG_NFT_CT=", "CONFIG_NET_PKTGEN=", "CONFIG_DUMMY=",
-                    "CONFIG_RETPOLINE", "CONFIG_PAGE_TABLE_ISOLATION")
+                    "CONFIG_RETPOLINE", "CONFIG_PAGE_TABLE_ISOLATION",
+                    "CONFIG_CC_OPTIMIZE_FOR", "CONFIG_INIT_STACK_ALL")
             for line in f:
                 line = line.strip()
                 if any(line.startswith(k) or line.startswith("# " + k) for k in keep):
