@@ -20,6 +20,40 @@
 
 #include <ctlite/table.h>
 
+/*
+ * Levels of early drop's index: bit i of level 0 is bucket i, bit i of
+ * level l + 1 is word i of level l.  Three levels find any bucket of a
+ * 2^24-bucket table in 64 reads of the top level.
+ */
+#define CTLITE_INDEX_LEVELS	3
+
+/**
+ * struct ctlite_buckets - one generation of the bucket array
+ * @size: number of buckets
+ * @heads: @size chains; the nulls value ending chain i is i
+ * @unassured: early drop's index, CTLITE_INDEX_LEVELS bitmaps.  Level 0
+ *	       has one bit per bucket, set while the bucket holds an entry
+ *	       that is not ASSURED: exact under the bucket's lock, changed
+ *	       only by inserts, unlinks and assuring.  A bit of level l + 1
+ *	       is set while word i of level l may be non-zero.
+ *
+ * @next: while a resize moves this array's entries, the array they go to
+ * @moved: buckets [0, @moved) of this array are empty and stay so: their
+ *	   entries, and any new ones hashing there, are in @next.  Advanced
+ *	   under the bucket's lock, read with acquire.
+ *
+ * A resize builds a new one, points @next at it, moves the entries a
+ * bucket at a time and publishes it; the old one is freed after an RCU
+ * grace period.
+ */
+struct ctlite_buckets {
+	unsigned int size;
+	struct hlist_nulls_head *heads;
+	unsigned long *unassured[CTLITE_INDEX_LEVELS];
+	struct ctlite_buckets __rcu *next;
+	unsigned int moved;
+};
+
 /* After a growth found no memory, the next try waits this long */
 #define GROW_RETRY	(10 * HZ)
 
