@@ -149,6 +149,12 @@ static inline bool ctlite_entry_expired(const struct ctlite_entry *e, u32 now)
 	return (s32)(READ_ONCE(e->deadline) - now) <= 0;
 }
 
+/* Bytes an entry of each family needs: the head, then its two addresses */
+#define CTLITE_ENTRY4_SIZE	(offsetof(struct ctlite_entry, addr) + \
+				 2 * sizeof(__be32))
+#define CTLITE_ENTRY6_SIZE	(offsetof(struct ctlite_entry, addr) + \
+				 2 * sizeof(struct in6_addr))
+
 /* Largest IPv4 entry we accept: one cache line on x86-64 */
 #define CTLITE_ENTRY4_BUDGET	64
 
