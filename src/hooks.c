@@ -48,14 +48,15 @@ enum {
 };
 
 /*
- * One packet's result.  @key and @pkt only when @res.confirm: a new
- * flow's first packet, which confirmation needs.
+ * One packet's result.  @key, its @hash and @pkt only when @res.confirm:
+ * a new flow's first packet, which confirmation needs.
  */
 struct ring_slot {
 	const struct sk_buff *skb;
 	u32 net_id;
 	unsigned long when;
 	struct ctlite_res res;
+	u32 hash;
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
 };
@@ -116,7 +117,7 @@ static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
  */
 static void ring_put(const struct sk_buff *skb, u32 net_id,
 		     const struct ctlite_res *res, const struct ctlite_key *key,
-		     const struct ctlite_pkt *pkt)
+		     u32 hash, const struct ctlite_pkt *pkt)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
 	struct ring_slot *s = ring_find(skb, net_id);
@@ -132,6 +133,7 @@ static void ring_put(const struct sk_buff *skb, u32 net_id,
 	s->res = *res;
 	if (res->confirm) {
 		s->key = *key;
+		s->hash = hash;
 		s->pkt = *pkt;
 	}
 }
@@ -168,12 +170,13 @@ static bool looped(const struct nf_hook_state *state)
 }
 
 /*
- * What a packet is, at the tracking hook (@track) or, read only, for a
- * rule that has no result at hand
+ * What a packet is, at the tracking hook (@track, which also gives the
+ * key's @hash when @res->confirm is set) or, read only, for a rule that
+ * has no result at hand
  */
 static void skb_state(const struct sk_buff *skb, u8 family,
 		      struct ctlite_net *cn, bool track, struct ctlite_res *res,
-		      struct ctlite_key *key, struct ctlite_pkt *pkt)
+		      struct ctlite_key *key, u32 *hash, struct ctlite_pkt *pkt)
 {
 	u32 now = (u32)jiffies;
 
@@ -184,7 +187,8 @@ static void skb_state(const struct sk_buff *skb, u8 family,
 	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), key, pkt)) {
 	case CTLITE_PARSE_OK:
 		if (track)
-			ctlite_track_pkt(ctlite_table, cn, key, pkt, now, res);
+			*hash = ctlite_track_pkt(ctlite_table, cn, key, pkt,
+						 now, res);
 		else
 			ctlite_classify(ctlite_table, key, pkt, now, res);
 		return;
@@ -223,12 +227,13 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	struct ctlite_key key __uninitialized;
 	struct ctlite_pkt pkt __uninitialized;
 	struct ctlite_res res;
+	u32 hash = 0;
 
 	if (looped(state))
 		return NF_ACCEPT;
-	skb_state(skb, family, cn, true, &res, &key, &pkt);
+	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
 	if (ring_usable())
-		ring_put(skb, ctlite_net_id(cn), &res, &key, &pkt);
+		ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
 	else
 		ring_forget(skb, ctlite_net_id(cn));
 	return NF_ACCEPT;
@@ -245,7 +250,7 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 	struct ctlite_pkt pkt;
 	struct ctlite_res res;
 
-	skb_state(skb, family, cn, false, &res, &key, &pkt);
+	skb_state(skb, family, cn, false, &res, &key, NULL, &pkt);
 	if (!res.confirm)
 		return NF_ACCEPT;
 	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
@@ -267,7 +272,8 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 		return NF_ACCEPT;
 	/* confirmed once: a second pass (a nested hook) finds it so */
 	s->res.confirm = false;
-	return ctlite_confirm(ctlite_table, cn, &s->key, &s->pkt, (u32)jiffies);
+	return ctlite_confirm_hashed(ctlite_table, cn, &s->key, s->hash, &s->pkt,
+				     (u32)jiffies);
 }
 
 /* A rule's packet whose result the ring does not hold: as confirm_again() */
@@ -277,7 +283,7 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
 
-	skb_state(skb, family, cn, false, res, &key, &pkt);
+	skb_state(skb, family, cn, false, res, &key, NULL, &pkt);
 }
 
 /**

@@ -485,11 +485,10 @@ static __always_inline void res_found(struct ctlite_res *res, u8 flags,
  * NF_ACCEPT.
  */
 static unsigned int track(struct ctlite_table *table, struct ctlite_net *cn,
-			  const struct ctlite_key *key,
+			  const struct ctlite_key *key, u32 hash,
 			  const struct ctlite_pkt *pkt, u32 now, bool make,
 			  struct ctlite_res *res)
 {
-	u32 hash = ctlite_table_hash(table, key);
 	unsigned int searched = 0, verdict = NF_ACCEPT, tries;
 	struct ctlite_entry *e;
 
@@ -557,12 +556,18 @@ out:
  * ctlite_confirm() makes the entry once the packet has passed the host's
  * filter, so a packet the firewall drops leaves nothing behind.  Never
  * drops.  Call with RCU read lock.
+ *
+ * Return: the key's hash, which ctlite_confirm_hashed() takes so that a
+ * new flow's key is hashed once.
  */
-void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
-		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
-		      u32 now, struct ctlite_res *res)
+u32 ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		     const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		     u32 now, struct ctlite_res *res)
 {
-	track(table, cn, key, pkt, now, false, res);
+	u32 hash = ctlite_table_hash(table, key);
+
+	track(table, cn, key, hash, pkt, now, false, res);
+	return hash;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_track_pkt);
 
@@ -588,12 +593,33 @@ unsigned int ctlite_confirm(struct ctlite_table *table, struct ctlite_net *cn,
 			    const struct ctlite_key *key,
 			    const struct ctlite_pkt *pkt, u32 now)
 {
+	return ctlite_confirm_hashed(table, cn, key,
+				     ctlite_table_hash(table, key), pkt, now);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_confirm);
+
+/**
+ * ctlite_confirm_hashed() - ctlite_confirm() with the key's hash at hand
+ * @table: the table
+ * @cn: the packet's namespace: its counters and timeouts
+ * @key: the packet's canonical flow key, as ctlite_track_pkt() had it
+ * @hash: what ctlite_track_pkt() returned for it (the table's hash key
+ *	  never changes, a resize included)
+ * @pkt: direction and TCP fields of the packet
+ * @now: the time, 32-bit jiffies
+ *
+ * Return: as ctlite_confirm().
+ */
+unsigned int ctlite_confirm_hashed(struct ctlite_table *table,
+				   struct ctlite_net *cn,
+				   const struct ctlite_key *key, u32 hash,
+				   const struct ctlite_pkt *pkt, u32 now)
+{
 	struct ctlite_res res;
 
 	this_cpu_sub(cn->stats->count[CTLITE_STAT_UNCONFIRMED], 1);
-	return track(table, cn, key, pkt, now, true, &res);
+	return track(table, cn, key, hash, pkt, now, true, &res);
 }
-EXPORT_SYMBOL_IF_KUNIT(ctlite_confirm);
 
 /**
  * ctlite_track() - track a packet and confirm its flow at once
@@ -614,9 +640,11 @@ unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 			  const struct ctlite_pkt *pkt, u32 now)
 {
 	struct ctlite_res res;
+	u32 hash;
 
-	ctlite_track_pkt(table, cn, key, pkt, now, &res);
-	return res.confirm ? ctlite_confirm(table, cn, key, pkt, now) : NF_ACCEPT;
+	hash = ctlite_track_pkt(table, cn, key, pkt, now, &res);
+	return res.confirm ?
+	       ctlite_confirm_hashed(table, cn, key, hash, pkt, now) : NF_ACCEPT;
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_track);
 

@@ -222,12 +222,16 @@ u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 			  const struct ctlite_key *key,
 			  const struct ctlite_pkt *pkt, u32 now);
-void ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
-		      const struct ctlite_key *key, const struct ctlite_pkt *pkt,
-		      u32 now, struct ctlite_res *res);
+u32 ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		     const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		     u32 now, struct ctlite_res *res);
 unsigned int ctlite_confirm(struct ctlite_table *table, struct ctlite_net *cn,
 			    const struct ctlite_key *key,
 			    const struct ctlite_pkt *pkt, u32 now);
+unsigned int ctlite_confirm_hashed(struct ctlite_table *table,
+				   struct ctlite_net *cn,
+				   const struct ctlite_key *key, u32 hash,
+				   const struct ctlite_pkt *pkt, u32 now);
 void ctlite_classify(struct ctlite_table *table, const struct ctlite_key *key,
 		     const struct ctlite_pkt *pkt, u32 now, struct ctlite_res *res);
 void ctlite_related(struct ctlite_table *table, const struct ctlite_key *key,
