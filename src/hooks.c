@@ -20,10 +20,19 @@
  * (ctlite_skb_res()) and for confirmation, without a field in the skb:
  * skb->_nfct is nf_conntrack's.  Each CPU keeps its last few results in
  * a small ring keyed by the skb's address and the namespace (a veth pair
- * hands one skb from namespace to namespace).  Only code that cannot be
- * interrupted by other packets on its CPU uses it: softirq context, or
- * bottom halves disabled.  A packet sent from process context, or a rule
- * that runs before tracking, has its state looked up again instead.
+ * hands one skb from namespace to namespace).  The ring is used with
+ * bottom halves off, so no other packet runs on its CPU meanwhile.
+ *
+ * A packet sent from process context is tracked at LOCAL_OUT and
+ * confirmed at POST_ROUTING by the sending task, which may move to
+ * another CPU between the two, where a slot of an older packet at the
+ * same address may wait.  So a slot also holds the task that was running
+ * (in softirq context, the one interrupted) and how many times it had
+ * been switched out: a task never switched out since never left the CPU,
+ * so the slot was written on this very pass, for this very packet.  A
+ * softirq run, which ends before its task is switched out, passes too.
+ * Otherwise, and for a rule in the hooks where it may run before
+ * tracking, the packet's state is looked up again.
  *
  * Runs under the RCU read lock netfilter holds around hooks; entries
  * found under it stay valid until we return.
@@ -31,6 +40,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/netdevice.h>
+#include <linux/sched.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -49,12 +59,15 @@ enum {
 
 /*
  * One packet's result.  @key, its @hash and @pkt only when @res.confirm:
- * a new flow's first packet, which confirmation needs.
+ * a new flow's first packet, which confirmation needs.  @task and
+ * @switches: the process that tracked it, or NULL in softirq context.
  */
 struct ring_slot {
 	const struct sk_buff *skb;
 	u32 net_id;
 	unsigned long when;
+	const struct task_struct *task;
+	unsigned long switches;
 	struct ctlite_res res;
 	u32 hash;
 	struct ctlite_key key;
@@ -69,19 +82,16 @@ struct ring {
 
 static DEFINE_PER_CPU(struct ring, ctlite_ring);
 
-/*
- * Whether no other packet can run on this CPU until we return: softirq,
- * or bottom halves disabled (which also keeps the task on its CPU)
- */
-static bool ring_usable(void)
+/* Times the current task was switched out: it can change CPU only then */
+static unsigned long task_switches(void)
 {
-	return in_softirq();
+	return current->nvcsw + current->nivcsw;
 }
 
 /*
  * The slot of @skb in namespace @net_id, fresh or not, or NULL.  The slot
  * written last first: a packet's confirmation and rules come right after
- * its tracking.
+ * its tracking.  Bottom halves off.
  */
 static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
 {
@@ -100,12 +110,21 @@ static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
 	return NULL;
 }
 
-/* This packet's result in namespace @net_id, or NULL */
+/*
+ * This packet's result in namespace @net_id, or NULL.  A slot is this
+ * packet's only if the task that was running when it was written still
+ * runs here and was never switched out since (see the top of this file).
+ * Bottom halves off.
+ */
 static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
 {
 	struct ring_slot *s = ring_find(skb, net_id);
 
-	return s && time_before(jiffies, s->when + RING_TTL) ? s : NULL;
+	if (!s || !time_before(jiffies, s->when + RING_TTL))
+		return NULL;
+	if (s->task != current || s->switches != task_switches())
+		return NULL;
+	return s;
 }
 
 /*
@@ -113,7 +132,7 @@ static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
  * (a veth pair hands it over as it is), and an skb's address comes back
  * soon after it is freed: so a slot is keyed by both, and a new pass
  * takes over the slot an earlier one left, never leaving an older result
- * for the lookup to find first.
+ * for the lookup to find first.  Bottom halves off.
  */
 static void ring_put(const struct sk_buff *skb, u32 net_id,
 		     const struct ctlite_res *res, const struct ctlite_key *key,
@@ -130,27 +149,14 @@ static void ring_put(const struct sk_buff *skb, u32 net_id,
 	s->skb = skb;
 	s->net_id = net_id;
 	s->when = jiffies;
+	s->task = current;
+	s->switches = task_switches();
 	s->res = *res;
 	if (res->confirm) {
 		s->key = *key;
 		s->hash = hash;
 		s->pkt = *pkt;
 	}
-}
-
-/*
- * A packet tracked where the ring cannot be used: forget any result this
- * CPU holds for its address, which must be an older packet's
- */
-static void ring_forget(const struct sk_buff *skb, u32 net_id)
-{
-	struct ring_slot *s;
-
-	local_bh_disable();
-	s = ring_find(skb, net_id);
-	if (s)
-		s->skb = NULL;
-	local_bh_enable();
 }
 
 /* Exempted from tracking in the raw table: nf_conntrack's mark, read only */
@@ -232,16 +238,19 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	if (looped(state))
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
-	if (ring_usable())
+	if (in_softirq()) {
 		ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
-	else
-		ring_forget(skb, ctlite_net_id(cn));
+	} else {
+		local_bh_disable();
+		ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
+		local_bh_enable();
+	}
 	return NF_ACCEPT;
 }
 
 /*
- * A packet tracked where the ring could not keep its result: look again.
- * Out of line, so the common case does not clear this stack frame.
+ * A packet whose result the ring does not hold: look again.  Out of line,
+ * so the common case does not clear this stack frame.
  */
 static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 					   struct ctlite_net *cn)
@@ -256,16 +265,12 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
 }
 
-static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
-				const struct nf_hook_state *state)
+/* confirm_skb() with bottom halves off */
+static unsigned int confirm_bh(struct sk_buff *skb, u8 family,
+			       struct ctlite_net *cn)
 {
-	struct ctlite_net *cn = ctlite_pernet(state->net);
-	struct ring_slot *s = NULL;
+	struct ring_slot *s = ring_get(skb, ctlite_net_id(cn));
 
-	if (looped(state))
-		return NF_ACCEPT;
-	if (ring_usable())
-		s = ring_get(skb, ctlite_net_id(cn));
 	if (!s)
 		return confirm_again(skb, family, cn);
 	if (!s->res.confirm)
@@ -274,6 +279,23 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 	s->res.confirm = false;
 	return ctlite_confirm_hashed(ctlite_table, cn, &s->key, s->hash, &s->pkt,
 				     (u32)jiffies);
+}
+
+static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
+				const struct nf_hook_state *state)
+{
+	struct ctlite_net *cn = ctlite_pernet(state->net);
+	unsigned int verdict;
+
+	if (looped(state))
+		return NF_ACCEPT;
+	if (in_softirq())
+		return confirm_bh(skb, family, cn);
+	/* as nf_conntrack's confirmation, which also runs so */
+	local_bh_disable();
+	verdict = confirm_bh(skb, family, cn);
+	local_bh_enable();
+	return verdict;
 }
 
 /* A rule's packet whose result the ring does not hold: as confirm_again() */
@@ -289,26 +311,35 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
 /**
  * ctlite_skb_res() - what tracking made of a packet, for a rule
  * @skb: the packet
- * @family: NFPROTO_IPV4 or NFPROTO_IPV6
- * @net: its namespace
+ * @state: the rule's hook: its namespace, family and hook
  * @res: filled in
  *
  * The tracking hook's result for this very packet when this CPU still
- * holds it; otherwise the packet's flow as the table has it now.  Call
- * with RCU read lock (a netfilter hook's).
+ * holds it; otherwise the packet's flow as the table has it now.  A rule
+ * at PRE_ROUTING or LOCAL_OUT may run before this pass's tracking, where
+ * the ring can only hold an older packet's result at this address (one
+ * the filter dropped): there it is always the table's.  Call with RCU
+ * read lock (a netfilter hook's).
  */
-void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
-		    struct ctlite_res *res)
+void ctlite_skb_res(const struct sk_buff *skb,
+		    const struct nf_hook_state *state, struct ctlite_res *res)
 {
-	struct ctlite_net *cn = ctlite_pernet(net);
+	struct ctlite_net *cn = ctlite_pernet(state->net);
 	struct ring_slot *s = NULL;
+	bool bh = !in_softirq();
 
-	if (ring_usable())
+	if (state->hook != NF_INET_PRE_ROUTING &&
+	    state->hook != NF_INET_LOCAL_OUT) {
+		if (bh)
+			local_bh_disable();
 		s = ring_get(skb, ctlite_net_id(cn));
-	if (s)
-		*res = s->res;
-	else
-		res_again(skb, family, cn, res);
+		if (s)
+			*res = s->res;
+		if (bh)
+			local_bh_enable();
+	}
+	if (!s)
+		res_again(skb, state->pf, cn, res);
 }
 
 static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,

@@ -59,7 +59,7 @@ static bool ctlite_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	bool want_reply = info->direction == XT_CTLITE_DIR_REPLY;
 	struct ctlite_res res;
 
-	ctlite_skb_res(skb, xt_family(par), xt_net(par), &res);
+	ctlite_skb_res(skb, par->state, &res);
 	if (fails(info, XT_CTLITE_STATE, info->state_mask & state_bit[res.state]))
 		return false;
 	/* as xt_conntrack: a packet without a flow matches on state alone */

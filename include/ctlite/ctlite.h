@@ -8,6 +8,7 @@
 #define _CTLITE_CTLITE_H
 
 #include <linux/percpu.h>
+#include <linux/netfilter.h>
 #include <linux/skbuff.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -265,8 +266,8 @@ static __always_inline void ctlite_gc_note(u32 deadline)
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);
 void ctlite_hooks_unregister(struct net *net);
-void ctlite_skb_res(const struct sk_buff *skb, u8 family, struct net *net,
-		    struct ctlite_res *res);
+void ctlite_skb_res(const struct sk_buff *skb,
+		    const struct nf_hook_state *state, struct ctlite_res *res);
 
 /* match.c */
 int ctlite_match_init(void);
