@@ -494,7 +494,13 @@ static unsigned int track(struct ctlite_table *table, struct ctlite_net *cn,
 
 	ctlite_res_none(res, CTLITE_CT_INVALID);
 	for (tries = 0; tries < TRACK_TRIES; tries++) {
-		e = ctlite_table_lookup(table, key, hash, &searched);
+		/*
+		 * Confirmation found no entry at tracking: the insert walks
+		 * the chain under its lock anyway, and finds the entry if
+		 * another CPU made it since (an insert race, so counted).
+		 */
+		e = make && !tries ? NULL :
+		    ctlite_table_lookup(table, key, hash, &searched);
 		if (e && ctlite_entry_expired(e, now)) {
 			if (ctlite_table_delete(table, e, CTLITE_REASON_EXPIRED))
 				ctlite_stat_add(cn, CTLITE_STAT_EXPIRED, 1);
