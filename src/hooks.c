@@ -31,8 +31,8 @@
  * been switched out: a task never switched out since never left the CPU,
  * so the slot was written on this very pass, for this very packet.  A
  * softirq run, which ends before its task is switched out, passes too.
- * Otherwise, and for a rule in the hooks where it may run before
- * tracking, the packet's state is looked up again.
+ * Otherwise, and for a rule at PRE_ROUTING (before tracking), the
+ * packet's state is looked up again.
  *
  * Runs under the RCU read lock netfilter holds around hooks; entries
  * found under it stay valid until we return.
@@ -51,7 +51,10 @@
 #include <ctlite/ctlite.h>
 
 enum {
-	/* packets whose results a CPU keeps: a packet and those it causes */
+	/*
+	 * packets whose results a CPU keeps: a packet and those it causes;
+	 * a power of 2, so that an index counted down wraps right
+	 */
 	RING_SLOTS = 4,
 	/* a result older than this (jiffies) belongs to a packet long gone */
 	RING_TTL = 2,
@@ -75,12 +78,12 @@ struct ring_slot {
 };
 
 struct ring {
-	unsigned int next;
-	unsigned int last;	/* the slot written last */
+	unsigned int next;	/* the slot to write next: the oldest */
 	struct ring_slot slot[RING_SLOTS];
 };
 
 static DEFINE_PER_CPU(struct ring, ctlite_ring);
+static_assert(!(RING_SLOTS & (RING_SLOTS - 1)));
 
 /* Times the current task was switched out: it can change CPU only then */
 static unsigned long task_switches(void)
@@ -89,20 +92,18 @@ static unsigned long task_switches(void)
 }
 
 /*
- * The slot of @skb in namespace @net_id, fresh or not, or NULL.  The slot
- * written last first: a packet's confirmation and rules come right after
- * its tracking.  Bottom halves off.
+ * The newest slot of @skb in namespace @net_id, fresh or not, or NULL.
+ * Newest first: a packet's confirmation and rules come right after its
+ * tracking, and an older slot at the same address (a packet freed since)
+ * is never found while a newer one is there.  Bottom halves off.
  */
 static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	struct ring_slot *last = &r->slot[r->last];
 	unsigned int i;
 
-	if (last->skb == skb && last->net_id == net_id)
-		return last;
-	for (i = 0; i < RING_SLOTS; i++) {
-		struct ring_slot *s = &r->slot[i];
+	for (i = 1; i <= RING_SLOTS; i++) {
+		struct ring_slot *s = &r->slot[(r->next - i) % RING_SLOTS];
 
 		if (s->skb == skb && s->net_id == net_id)
 			return s;
@@ -128,24 +129,19 @@ static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
 }
 
 /*
- * Keep @skb's result in namespace @net_id.  One skb crosses namespaces
- * (a veth pair hands it over as it is), and an skb's address comes back
- * soon after it is freed: so a slot is keyed by both, and a new pass
- * takes over the slot an earlier one left, never leaving an older result
- * for the lookup to find first.  Bottom halves off.
+ * Keep @skb's result in namespace @net_id, in the oldest slot.  One skb
+ * crosses namespaces (a veth pair hands it over as it is), and an skb's
+ * address comes back soon after it is freed: so a slot is keyed by both,
+ * and found newest first.  Bottom halves off.
  */
 static void ring_put(const struct sk_buff *skb, u32 net_id,
 		     const struct ctlite_res *res, const struct ctlite_key *key,
 		     u32 hash, const struct ctlite_pkt *pkt)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	struct ring_slot *s = ring_find(skb, net_id);
+	struct ring_slot *s = &r->slot[r->next];
 
-	if (!s) {
-		s = &r->slot[r->next];
-		r->next = (r->next + 1) % RING_SLOTS;
-	}
-	r->last = s - r->slot;
+	r->next = (r->next + 1) % RING_SLOTS;
 	s->skb = skb;
 	s->net_id = net_id;
 	s->when = jiffies;
@@ -316,10 +312,13 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
  *
  * The tracking hook's result for this very packet when this CPU still
  * holds it; otherwise the packet's flow as the table has it now.  A rule
- * at PRE_ROUTING or LOCAL_OUT may run before this pass's tracking, where
- * the ring can only hold an older packet's result at this address (one
- * the filter dropped): there it is always the table's.  Call with RCU
- * read lock (a netfilter hook's).
+ * at PRE_ROUTING runs before tracking (raw, mangle, nat: no table has a
+ * filter chain there), where a slot at the packet's address can only be
+ * an older packet's, one the filter dropped: a received packet's rule
+ * there always reads the table.  At LOCAL_OUT the filter runs after
+ * tracking; a raw or mangle rule there may meet a slot of the same
+ * task's previous packet at that address (one its OUTPUT rules dropped),
+ * the host's own.  Call with RCU read lock (a netfilter hook's).
  */
 void ctlite_skb_res(const struct sk_buff *skb,
 		    const struct nf_hook_state *state, struct ctlite_res *res)
@@ -328,8 +327,7 @@ void ctlite_skb_res(const struct sk_buff *skb,
 	struct ring_slot *s = NULL;
 	bool bh = !in_softirq();
 
-	if (state->hook != NF_INET_PRE_ROUTING &&
-	    state->hook != NF_INET_LOCAL_OUT) {
+	if (state->hook != NF_INET_PRE_ROUTING) {
 		if (bh)
 			local_bh_disable();
 		s = ring_get(skb, ctlite_net_id(cn));
