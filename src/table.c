@@ -394,10 +394,10 @@ static bool bucket_has_unassured(const struct ctlite_locked *l)
 
 /* Give back a slot ctlite_table_evict() handed over and nobody used */
 static void release_slot(struct ctlite_table *table, struct ctlite_insert *ins,
-			 u32 net_id)
+			 struct ctlite_tenant *t)
 {
 	if (ins->have_slot) {
-		ctlite_slot_give(table, net_id);
+		ctlite_slot_give(table, t);
 		ins->have_slot = false;
 	}
 }
@@ -426,7 +426,7 @@ void ctlite_unlink_entry(struct ctlite_table *table,
 	/* a racing delete or update, under this lock, sees it gone */
 	WRITE_ONCE(e->flags, e->flags | CTLITE_F_DEAD);
 	if (!(how & UNLINK_KEEP_SLOT))
-		ctlite_slot_give(table, e->net_id);
+		ctlite_slot_give(table, tenant_of(table, e->net_id));
 	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(l))
 		clear_unassured(l);
 	/*
@@ -556,13 +556,14 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 					 struct ctlite_insert *ins)
 {
 	unsigned int addr_len = key_addr_len(key), len;
+	struct ctlite_tenant *t = ins->tenant ?: tenant_of(table, key->net_id);
 	struct ctlite_entry *e, *found;
 	struct ctlite_locked l;
 	int err;
 
 	ins->created = false;
 	/* Full: do not allocate for nothing (a flood meets this path) */
-	err = ins->have_slot ? 0 : ctlite_slot_unlikely(table, key->net_id);
+	err = ins->have_slot ? 0 : ctlite_slot_unlikely(table, t);
 	if (err) {
 		ctlite_table_lock(table, hash, &l);
 		found = chain_find_reap(table, &l, key, ins, &len);
@@ -573,7 +574,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	}
 	e = ctlite_entry_alloc(key->family, GFP_ATOMIC);
 	if (!e) {
-		release_slot(table, ins, key->net_id);
+		release_slot(table, ins, t);
 		return ERR_PTR(-ENOMEM);
 	}
 	e->net_id = key->net_id;
@@ -596,7 +597,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 		if (len >= CTLITE_CHAIN_MAX)
 			err = -EMLINK;
 		else
-			err = ins->have_slot ? 0 : ctlite_slot_take(table, key->net_id);
+			err = ins->have_slot ? 0 : ctlite_slot_take(table, t);
 		if (!err) {
 			ins->have_slot = false;
 			hlist_nulls_add_head_rcu(&e->node, &l.b->heads[l.bucket]);
@@ -614,7 +615,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 	if (ins->created)
 		return e;
 	/* lost the race, or no room: nobody saw @e */
-	release_slot(table, ins, key->net_id);
+	release_slot(table, ins, t);
 	ctlite_entry_free(e);
 	return found;
 }

@@ -165,9 +165,9 @@ unsigned int ctlite_table_walk(struct ctlite_table *table, u32 net_id,
 			       bool (*pass)(const struct ctlite_entry *e,
 					    const void *arg),
 			       const void *arg, bool unlink, u8 reason);
-int ctlite_slot_take(struct ctlite_table *table, u32 net_id);
-void ctlite_slot_give(struct ctlite_table *table, u32 net_id);
-int ctlite_slot_unlikely(struct ctlite_table *table, u32 net_id);
+int ctlite_slot_take(struct ctlite_table *table, struct ctlite_tenant *t);
+void ctlite_slot_give(struct ctlite_table *table, struct ctlite_tenant *t);
+int ctlite_slot_unlikely(struct ctlite_table *table, struct ctlite_tenant *t);
 struct ctlite_buckets *ctlite_buckets_alloc(unsigned int size);
 void ctlite_buckets_free(struct ctlite_buckets *b);
 void ctlite_grow_worker(struct work_struct *work);

@@ -102,7 +102,7 @@ static bool count_below(atomic_t *count, unsigned int limit, int *was)
 /**
  * ctlite_slot_take() - count one more entry of a namespace, if it may
  * @table: the table
- * @net_id: the namespace's id in keys
+ * @t: the namespace's share (tenant_of()), or NULL for a made-up id
  *
  * Taken if the namespace is below its limit and the table below max.
  * Never lets a count pass its limit, even for a moment: a count above it
@@ -112,9 +112,8 @@ static bool count_below(atomic_t *count, unsigned int limit, int *was)
  * Return: 0, -EDQUOT (the namespace holds its limit) or -ENOSPC (the
  * table holds max).
  */
-int ctlite_slot_take(struct ctlite_table *table, u32 net_id)
+int ctlite_slot_take(struct ctlite_table *table, struct ctlite_tenant *t)
 {
-	struct ctlite_tenant *t = tenant_of(table, net_id);
 	unsigned int max = READ_ONCE(table->max);
 	int count;
 
@@ -138,12 +137,11 @@ int ctlite_slot_take(struct ctlite_table *table, u32 net_id)
 /**
  * ctlite_slot_give() - give back the slot an entry held
  * @table: the table
- * @net_id: the entry's namespace's id in keys
+ * @t: the entry's namespace's share (tenant_of()), or NULL when it is
+ *     gone or made up
  */
-void ctlite_slot_give(struct ctlite_table *table, u32 net_id)
+void ctlite_slot_give(struct ctlite_table *table, struct ctlite_tenant *t)
 {
-	struct ctlite_tenant *t = tenant_of(table, net_id);
-
 	if (t)
 		atomic_dec(&t->count);
 	fill_fell(table, atomic_dec_return(&table->count));
@@ -152,17 +150,15 @@ void ctlite_slot_give(struct ctlite_table *table, u32 net_id)
 /**
  * ctlite_slot_unlikely() - whether a new entry surely finds no slot
  * @table: the table
- * @net_id: its namespace's id in keys
+ * @t: its namespace's share (tenant_of()), or NULL for a made-up id
  *
  * Checked before allocating, so a flood into a full table allocates
  * nothing.  A hint: ctlite_slot_take() decides.
  *
  * Return: 0, or what ctlite_slot_take() would most likely say.
  */
-int ctlite_slot_unlikely(struct ctlite_table *table, u32 net_id)
+int ctlite_slot_unlikely(struct ctlite_table *table, struct ctlite_tenant *t)
 {
-	struct ctlite_tenant *t = tenant_of(table, net_id);
-
 	if (t && t->capped && (unsigned int)atomic_read(&t->count) >=
 	    ctlite_table_tenant_limit(table, t))
 		return -EDQUOT;

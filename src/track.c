@@ -394,6 +394,7 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	struct ctlite_insert ins = {
 		.now = now,
 		.flags = pkt->src_is_1 ? CTLITE_F_OPENER1 : 0,
+		.tenant = &cn->tenant,
 	};
 	struct ctlite_entry *e;
 	unsigned int tries;

@@ -288,6 +288,8 @@ struct ctlite_resize {
  * @tcp: TCP: windows of a new entry
  * @born: UDP: the first packet's time
  * @now: the time; expired entries met on the way are reaped
+ * @tenant: the key's namespace's share, when the caller has it at hand
+ *	    (spares a lookup by the key's net_id); NULL: looked up
  * @have_slot: in: the caller owns a count slot from ctlite_table_evict();
  *	       out: false (the slot was used or given back)
  * @created: out: a new entry was made
@@ -304,6 +306,7 @@ struct ctlite_insert {
 		u32 born;
 	};
 	u32 now;
+	struct ctlite_tenant *tenant;
 	bool have_slot;
 	bool created;
 	unsigned int reaped;
