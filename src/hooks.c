@@ -92,17 +92,18 @@ static unsigned long task_switches(void)
 }
 
 /*
- * The newest slot of @skb in namespace @net_id, fresh or not, or NULL.
- * Newest first: a packet's confirmation and rules come right after its
- * tracking, and an older slot at the same address (a packet freed since)
- * is never found while a newer one is there.  Bottom halves off.
+ * The newest slot of @skb in namespace @net_id among the older ones, or
+ * NULL: ring_get() checked the newest.  Newest first, so an older slot at
+ * the same address (a packet freed since) is never found while a newer
+ * one is there.  Bottom halves off.
  */
-static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
+static noinline struct ring_slot *ring_find_older(struct ring *r,
+						  const struct sk_buff *skb,
+						  u32 net_id)
 {
-	struct ring *r = this_cpu_ptr(&ctlite_ring);
 	unsigned int i;
 
-	for (i = 1; i <= RING_SLOTS; i++) {
+	for (i = 2; i <= RING_SLOTS; i++) {
 		struct ring_slot *s = &r->slot[(r->next - i) % RING_SLOTS];
 
 		if (s->skb == skb && s->net_id == net_id)
@@ -115,15 +116,22 @@ static struct ring_slot *ring_find(const struct sk_buff *skb, u32 net_id)
  * This packet's result in namespace @net_id, or NULL.  A slot is this
  * packet's only if the task that was running when it was written still
  * runs here and was never switched out since (see the top of this file).
- * Bottom halves off.
+ * Inline, the newest slot first: a packet's confirmation and rules come
+ * right after its tracking.  Bottom halves off.
  */
-static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
+static __always_inline struct ring_slot *ring_get(const struct sk_buff *skb,
+						  u32 net_id)
 {
-	struct ring_slot *s = ring_find(skb, net_id);
+	struct ring *r = this_cpu_ptr(&ctlite_ring);
+	struct ring_slot *s = &r->slot[(r->next - 1) % RING_SLOTS];
 
-	if (!s || !time_before(jiffies, s->when + RING_TTL))
-		return NULL;
-	if (s->task != current || s->switches != task_switches())
+	if (unlikely(s->skb != skb || s->net_id != net_id)) {
+		s = ring_find_older(r, skb, net_id);
+		if (!s)
+			return NULL;
+	}
+	if (!time_before(jiffies, s->when + RING_TTL) ||
+	    s->task != current || s->switches != task_switches())
 		return NULL;
 	return s;
 }
@@ -134,9 +142,10 @@ static struct ring_slot *ring_get(const struct sk_buff *skb, u32 net_id)
  * address comes back soon after it is freed: so a slot is keyed by both,
  * and found newest first.  Bottom halves off.
  */
-static void ring_put(const struct sk_buff *skb, u32 net_id,
-		     const struct ctlite_res *res, const struct ctlite_key *key,
-		     u32 hash, const struct ctlite_pkt *pkt)
+static __always_inline void ring_put(const struct sk_buff *skb, u32 net_id,
+				     const struct ctlite_res *res,
+				     const struct ctlite_key *key, u32 hash,
+				     const struct ctlite_pkt *pkt)
 {
 	struct ring *r = this_cpu_ptr(&ctlite_ring);
 	struct ring_slot *s = &r->slot[r->next];
@@ -230,17 +239,17 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	struct ctlite_pkt pkt __uninitialized;
 	struct ctlite_res res;
 	u32 hash = 0;
+	bool bh;
 
 	if (looped(state))
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
-	if (in_softirq()) {
-		ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
-	} else {
+	bh = !in_softirq();
+	if (bh)
 		local_bh_disable();
-		ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
+	ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
+	if (bh)
 		local_bh_enable();
-	}
 	return NF_ACCEPT;
 }
 
@@ -262,8 +271,8 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 }
 
 /* confirm_skb() with bottom halves off */
-static unsigned int confirm_bh(struct sk_buff *skb, u8 family,
-			       struct ctlite_net *cn)
+static __always_inline unsigned int confirm_bh(struct sk_buff *skb, u8 family,
+					       struct ctlite_net *cn)
 {
 	struct ring_slot *s = ring_get(skb, ctlite_net_id(cn));
 
@@ -282,15 +291,17 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	unsigned int verdict;
+	bool bh;
 
 	if (looped(state))
 		return NF_ACCEPT;
-	if (in_softirq())
-		return confirm_bh(skb, family, cn);
-	/* as nf_conntrack's confirmation, which also runs so */
-	local_bh_disable();
+	/* in a task, as nf_conntrack's confirmation also runs */
+	bh = !in_softirq();
+	if (bh)
+		local_bh_disable();
 	verdict = confirm_bh(skb, family, cn);
-	local_bh_enable();
+	if (bh)
+		local_bh_enable();
 	return verdict;
 }
 

@@ -716,6 +716,7 @@ err_size:
 /**
  * ctlite_event_send() - send an entry's event to its namespace's listeners
  * @table: the entry's table; KUnit's tables have no listeners
+ * @t: the entry's namespace's share, or NULL to look it up
  * @entry: the entry, its bucket locked (so its events go out in order)
  * @event: enum ctlite_event
  * @reason: enum ctlite_reason for CTLITE_EVENT_DESTROY, else 0
@@ -726,10 +727,9 @@ err_size:
  * events_lost (a listener also sees ENOBUFS on its socket when its buffer
  * was full).
  */
-void ctlite_event_send(struct ctlite_table *table,
+void ctlite_event_send(struct ctlite_table *table, struct ctlite_tenant *t,
 		       const struct ctlite_entry *entry, u8 event, u8 reason)
 {
-	struct ctlite_tenant *t;
 	struct sk_buff *msg;
 	struct net *net;
 	void *hdr;
@@ -738,7 +738,8 @@ void ctlite_event_send(struct ctlite_table *table,
 	if (table != ctlite_table || !READ_ONCE(genl_up))
 		return;
 	/* the entry is hashed, so its namespace and tenant are alive */
-	t = xa_load(&table->tenants, entry->net_id);
+	if (!t)
+		t = xa_load(&table->tenants, entry->net_id);
 	net = t ? READ_ONCE(t->net) : NULL;
 	if (!net || !genl_has_listeners(&ctlite_genl, net, 0))
 		return;

@@ -418,15 +418,19 @@ void ctlite_unlink_entry(struct ctlite_table *table,
 			 const struct ctlite_locked *l, struct ctlite_entry *e,
 			 unsigned int how, u8 reason)
 {
+	struct ctlite_tenant *t = NULL;
+
 	lockdep_assert_held(l->lock);
+	if (!(how & UNLINK_KEEP_SLOT))
+		t = tenant_of(table, e->net_id);
 	/* while its bucket is held, so that no event follows its DESTROY */
 	if (reason)
-		ctlite_event(table, e, CTLITE_EVENT_DESTROY, reason);
+		ctlite_event(table, t, e, CTLITE_EVENT_DESTROY, reason);
 	hlist_nulls_del_rcu(&e->node);
 	/* a racing delete or update, under this lock, sees it gone */
 	WRITE_ONCE(e->flags, e->flags | CTLITE_F_DEAD);
 	if (!(how & UNLINK_KEEP_SLOT))
-		ctlite_slot_give(table, tenant_of(table, e->net_id));
+		ctlite_slot_give(table, t);
 	if (!(e->flags & CTLITE_F_ASSURED) && !bucket_has_unassured(l))
 		clear_unassured(l);
 	/*
@@ -604,7 +608,7 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 			if (!(e->flags & CTLITE_F_ASSURED))
 				mark_unassured(&l);
 			ins->created = true;
-			ctlite_event(table, e, CTLITE_EVENT_NEW, 0);
+			ctlite_event(table, t, e, CTLITE_EVENT_NEW, 0);
 			maybe_grow(table, l.b);
 		} else {
 			found = ERR_PTR(err);
@@ -660,7 +664,7 @@ void ctlite_table_assured(struct ctlite_table *table,
 			  const struct ctlite_locked *l,
 			  const struct ctlite_entry *entry)
 {
-	ctlite_event(table, entry, CTLITE_EVENT_ASSURED, 0);
+	ctlite_event(table, NULL, entry, CTLITE_EVENT_ASSURED, 0);
 	if (!bucket_has_unassured(l))
 		clear_unassured(l);
 }
