@@ -496,19 +496,38 @@ firewall_round() {
 # both trackers call) are counted against every sample that was not idle.
 # Times the per-packet cost of that run, this is the tracker's own cost
 # per packet, a figure a slow spell of the host cannot skew: it slows the
-# whole run alike.
+# whole run alike.  KIND (bench_profile=, a kernel parameter, for a look by
+# hand): udp (that one flow, the default), new (every packet a new flow)
+# or tcp (the two-way TCP flow, all CPUs sampled: both its ends run).
 profile() {
-	local tr=$1 data=$TMPDIR/perf.$1 pid pps idle mine busy
+	local tr=$1 kind=${2:-udp} data=$TMPDIR/perf.$1 pid pps idle mine busy
+	local cpus=(-C 0) res n secs
 	command -v perf >/dev/null || { say "profile: no perf"; return 0; }
-	topology_up "$tr" $UDP_TIMEOUT || { bad "profile $tr: set-up"; return; }
-	pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
-	perf record -q -C 0 -e cpu-clock -F $PROFILE_HZ -o "$data" >/dev/null 2>&1 &
+	if [ "$kind" = tcp ]; then
+		cpus=(-a)
+		topology_up "$tr" $UDP_TIMEOUT tcp || { bad "profile $tr: set-up"; return; }
+	else
+		topology_up "$tr" $UDP_TIMEOUT || { bad "profile $tr: set-up"; return; }
+		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+	fi
+	perf record -q "${cpus[@]}" -e cpu-clock -F $PROFILE_HZ -o "$data" >/dev/null 2>&1 &
 	pid=$!
 	sleep 2
-	pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0)
+	case "$kind" in
+	new)
+		pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 4 0)" "$(ip_at 4 1000)" \
+			$PORT_MIN $((PORT_MIN + PORTS)) 0) ;;
+	tcp)
+		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1)
+		read -r n secs <<<"$res"
+		[ "$n" = "$RR_N" ] &&
+			pps=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", 2 * n / s }') ;;
+	*)
+		pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0) ;;
+	esac
 	kill -INT $pid
 	wait $pid
-	[ -n "$pps" ] || { bad "profile $tr: pktgen ran"; return; }
+	[ -n "$pps" ] || { bad "profile $tr: traffic ran"; return; }
 	# idle: the halt loop (its samples resolve to the end of the
 	# scheduler's text under -Os; to the idle routine the CPU model
 	# chose, amd_e400_idle under TCG, at -O2); the tracker: its modules,
@@ -710,10 +729,11 @@ figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_b
 figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
 
 # bench_profile_only=1 (a kernel parameter, CTLITE_CMDLINE=...): the
-# profiles alone, no tracking's too, for a look at where the time goes
+# profiles alone, no tracking's too, for a look at where the time goes;
+# bench_profile=new or tcp profiles that traffic instead of one UDP flow
 if [ "${bench_profile_only:-0}" = 1 ]; then
 	for tr in $TRACKERS; do
-		tracker_on "$tr" && profile "$tr"
+		tracker_on "$tr" && profile "$tr" "${bench_profile:-udp}"
 	done
 	exit $((failures > 0))
 fi
