@@ -63,7 +63,9 @@ enum {
 /*
  * One packet's result.  @key, its @hash and @pkt only when @res.confirm:
  * a new flow's first packet, which confirmation needs.  @task and
- * @switches: the process that tracked it, or NULL in softirq context.
+ * @switches: the task that was running when it was written (in softirq
+ * context, the one interrupted) and how many times it had been switched
+ * out.
  */
 struct ring_slot {
 	const struct sk_buff *skb;
@@ -84,6 +86,25 @@ struct ring {
 
 static DEFINE_PER_CPU(struct ring, ctlite_ring);
 static_assert(!(RING_SLOTS & (RING_SLOTS - 1)));
+
+/*
+ * Turn bottom halves off for the ring, unless they are (softirq, or a
+ * caller's): return whether ring_leave() must turn them back on
+ */
+static __always_inline bool ring_enter(void)
+{
+	bool bh = !in_softirq();
+
+	if (bh)
+		local_bh_disable();
+	return bh;
+}
+
+static __always_inline void ring_leave(bool bh)
+{
+	if (bh)
+		local_bh_enable();
+}
 
 /* Times the current task was switched out: it can change CPU only then */
 static unsigned long task_switches(void)
@@ -244,12 +265,9 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	if (looped(state))
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
-	bh = !in_softirq();
-	if (bh)
-		local_bh_disable();
+	bh = ring_enter();
 	ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
-	if (bh)
-		local_bh_enable();
+	ring_leave(bh);
 	return NF_ACCEPT;
 }
 
@@ -295,13 +313,10 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 
 	if (looped(state))
 		return NF_ACCEPT;
-	/* in a task, as nf_conntrack's confirmation also runs */
-	bh = !in_softirq();
-	if (bh)
-		local_bh_disable();
+	/* in a task too, as nf_conntrack's confirmation runs */
+	bh = ring_enter();
 	verdict = confirm_bh(skb, family, cn);
-	if (bh)
-		local_bh_enable();
+	ring_leave(bh);
 	return verdict;
 }
 
@@ -336,16 +351,14 @@ void ctlite_skb_res(const struct sk_buff *skb,
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	struct ring_slot *s = NULL;
-	bool bh = !in_softirq();
+	bool bh;
 
 	if (state->hook != NF_INET_PRE_ROUTING) {
-		if (bh)
-			local_bh_disable();
+		bh = ring_enter();
 		s = ring_get(skb, ctlite_net_id(cn));
 		if (s)
 			*res = s->res;
-		if (bh)
-			local_bh_enable();
+		ring_leave(bh);
 	}
 	if (!s)
 		res_again(skb, state->pf, cn, res);

@@ -498,7 +498,8 @@ firewall_round() {
 # per packet, a figure a slow spell of the host cannot skew: it slows the
 # whole run alike.  KIND (bench_profile=, a kernel parameter, for a look by
 # hand): udp (that one flow, the default), new (every packet a new flow)
-# or tcp (the two-way TCP flow, all CPUs sampled: both its ends run).
+# or tcp (the two-way TCP flow, all CPUs sampled: both its ends run; per
+# packet it is exact under -icount, whose guest has one CPU).
 profile() {
 	local tr=$1 kind=${2:-udp} data=$TMPDIR/perf.$1 pid pps idle mine busy
 	local cpus=(-C 0) res n secs
