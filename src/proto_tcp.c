@@ -21,6 +21,7 @@
 #include <kunit/visibility.h>
 
 #include <ctlite/ctlite.h>
+#include <ctlite/timeout.h>
 #include <ctlite/track.h>
 
 /*

@@ -10,40 +10,22 @@
  * flags and windows change under its bucket lock, which every TCP segment
  * takes; packets of other protocols whose flow is settled only refresh the
  * deadline, without it.  Timeouts and switches are the packet's
- * namespace's (struct ctlite_conf).  Time is the caller's @now, in 32-bit
+ * namespace's (struct ctlite_conf, read through timeout.h); a drop is
+ * counted and logged by drops.c.  Time is the caller's @now, in 32-bit
  * jiffies, so tests can set the clock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/math64.h>
 #include <linux/netfilter.h>
-#include <linux/inet.h>
 #include <net/tcp.h>
 #include <kunit/visibility.h>
 
 #include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
+#include <ctlite/timeout.h>
 #include <ctlite/track.h>
 
-/* DESIGN.md's defaults, in seconds: nf_conntrack's for TCP */
-static const unsigned int default_timeout[CTLITE_TO_NUM] = {
-	[CTLITE_TO_TCP_SYN_SENT] = 120,
-	[CTLITE_TO_TCP_SYN_RECV] = 60,
-	[CTLITE_TO_TCP_ESTABLISHED] = 432000,
-	[CTLITE_TO_TCP_FIN_WAIT] = 120,
-	[CTLITE_TO_TCP_CLOSE_WAIT] = 60,
-	[CTLITE_TO_TCP_LAST_ACK] = 30,
-	[CTLITE_TO_TCP_TIME_WAIT] = 120,
-	[CTLITE_TO_TCP_CLOSE] = 10,
-	[CTLITE_TO_UDP] = 30,
-	[CTLITE_TO_UDP_STREAM] = 120,
-	[CTLITE_TO_ICMP] = 30,
-	[CTLITE_TO_GENERIC] = 600,
-};
-
 enum {
-	DEFAULT_ADAPTIVE_START = 60,	/* percent of max, as pf */
-	DEFAULT_ADAPTIVE_END = 120,
 	/* a packet meets at most this many concurrent deletes or restarts */
 	TRACK_TRIES = 4,
 	/* a full table: evictions tried for one new flow */
@@ -53,126 +35,6 @@ enum {
 	 */
 	UDP_STREAM_AFTER = 2 * HZ,
 };
-
-/**
- * ctlite_conf_init() - a namespace's timeouts and switches at their defaults
- * @conf: filled in
- */
-void ctlite_conf_init(struct ctlite_conf *conf)
-{
-	unsigned int i;
-
-	for (i = 0; i < CTLITE_TO_NUM; i++)
-		ctlite_conf_set_timeout(conf, i, default_timeout[i]);
-	conf->early_drop = 1;
-	conf->rst_evict = 1;
-	conf->adaptive_start = DEFAULT_ADAPTIVE_START;
-	conf->adaptive_end = DEFAULT_ADAPTIVE_END;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_init);
-
-/**
- * ctlite_conf_set_timeout() - set one of a namespace's timeouts
- * @conf: the namespace's
- * @i: which
- * @secs: seconds, 1..CTLITE_TIMEOUT_MAX
- *
- * Converted to jiffies here, once, for the packets that read it.  A
- * packet may meet the new seconds with the old jiffies for a moment,
- * which it never reads.
- */
-void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
-			     unsigned int secs)
-{
-	WRITE_ONCE(conf->timeout[i], secs);
-	WRITE_ONCE(conf->timeout_j[i], secs * HZ);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_set_timeout);
-
-/**
- * ctlite_adaptive_scale() - shrink a timeout as the table fills (pf's rule)
- * @timeout: the timeout, any unit
- * @count: entries in the table
- * @max: the table's limit
- * @start: percent of @max where shrinking starts (0: never)
- * @end: percent of @max where the timeout reaches 0 (0: never)
- *
- * Return: @timeout up to @start, @timeout * (end - count) / (end - start)
- * between, 0 from @end on; @timeout unchanged when either bound is 0 or
- * @start is not below @end.
- */
-u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
-			  unsigned int start, unsigned int end)
-{
-	u64 c = (u64)count * 100, lo = (u64)max * start, hi = (u64)max * end;
-
-	if (!start || !end || start >= end || c <= lo)
-		return timeout;
-	if (c >= hi)
-		return 0;
-	return mul_u64_u64_div_u64(timeout, hi - c, hi - lo);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_adaptive_scale);
-
-/*
- * Timeout @i of a namespace, in jiffies: its own, but never above the
- * host's, which the host may have lowered since
- */
-static u32 conf_timeout(const struct ctlite_conf *conf, enum ctlite_timeout i)
-{
-	u32 j = READ_ONCE(conf->timeout_j[i]);
-
-	if (conf->host)
-		j = min(j, READ_ONCE(conf->host->timeout_j[i]));
-	return j;
-}
-
-/**
- * ctlite_entry_timeout() - how long an entry lives without traffic
- * @table: its table (the adaptive scaling reads its fill)
- * @conf: its namespace's timeouts and switches
- * @proto: its protocol
- * @state: TCP: its state; else 0
- * @flags: its CTLITE_F_* flags
- *
- * Return: the lifetime, in jiffies.
- */
-u32 ctlite_entry_timeout(const struct ctlite_table *table,
-			 const struct ctlite_conf *conf, u8 proto, u8 state,
-			 u8 flags)
-{
-	unsigned int count, start;
-	u32 j;
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		j = conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
-		/* a flow never answered lives no longer than a lone SYN */
-		if (!(flags & CTLITE_F_REPLIED))
-			j = min(j, conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT));
-		break;
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-		/* one question and its answer are not a stream yet */
-		j = conf_timeout(conf, flags & CTLITE_F_ASSURED ?
-				 CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		j = conf_timeout(conf, CTLITE_TO_ICMP);
-		break;
-	default:
-		j = conf_timeout(conf, CTLITE_TO_GENERIC);
-		break;
-	}
-	count = atomic_read(&table->count);
-	start = READ_ONCE(conf->adaptive_start);
-	/* the common case, inline: below where timeouts start to shrink */
-	if ((u64)count * 100 <= (u64)READ_ONCE(table->max) * start)
-		return j;
-	return ctlite_adaptive_scale(j, count, READ_ONCE(table->max), start,
-				     READ_ONCE(conf->adaptive_end));
-}
 
 /*
  * UDP and other protocols under the bucket lock: an answer marks the flow
@@ -292,92 +154,6 @@ static bool make_room(struct ctlite_table *table, struct ctlite_net *cn,
 	}
 }
 
-static u32 drop_epoch(void)
-{
-	return (u32)(jiffies / (CTLITE_DROP_SLOT_SECS * HZ));
-}
-
-/**
- * ctlite_drop_count() - count a new flow dropped
- * @cn: its namespace
- * @why: the counter of its cause: drop (no room), chain_too_long or
- *	 alloc_failed
- *
- * In that counter, and in this CPU's slot of the last minute's ring.
- * The slot's epoch and count change together with softirqs off, since a
- * locally sent packet is tracked with them on.
- */
-void ctlite_drop_count(struct ctlite_net *cn, enum ctlite_stat why)
-{
-	u32 epoch = drop_epoch();
-	struct ctlite_drop_slot *slot;
-
-	ctlite_stat_add(cn, why, 1);
-	local_bh_disable();
-	slot = this_cpu_ptr(&cn->stats->drop_recent[epoch % CTLITE_DROP_SLOTS]);
-	if (slot->epoch != epoch) {
-		WRITE_ONCE(slot->n, 0);
-		WRITE_ONCE(slot->epoch, epoch);
-	}
-	WRITE_ONCE(slot->n, slot->n + 1);
-	local_bh_enable();
-}
-
-/**
- * ctlite_drops_recent() - new flows dropped in the last minute, for any cause
- * @cn: the namespace
- *
- * The slots of the current epoch and the CTLITE_DROP_SLOTS - 1 before it,
- * on every CPU: the last 55 to 60 seconds.  Lockless: a slot a CPU is
- * clearing at that moment may count as its old or its new value.
- *
- * Return: the number of drops.
- */
-u64 ctlite_drops_recent(struct ctlite_net *cn)
-{
-	u32 now = drop_epoch();
-	u64 sum = 0;
-	unsigned int i;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		const struct ctlite_stats *st = per_cpu_ptr(cn->stats, cpu);
-
-		for (i = 0; i < CTLITE_DROP_SLOTS; i++) {
-			if (now - READ_ONCE(st->drop_recent[i].epoch) < CTLITE_DROP_SLOTS)
-				sum += READ_ONCE(st->drop_recent[i].n);
-		}
-	}
-	return sum;
-}
-
-/*
- * Who filled the table, on the line after "table full": the sources with
- * most entries in a bounded sample around the new flow's bucket.
- */
-static void log_top_sources(struct ctlite_table *table, u32 hash)
-{
-	struct ctlite_source top[CTLITE_TOP_SOURCES];
-	unsigned int n, i, sampled, sources;
-	char line[CTLITE_TOP_SOURCES * (INET6_ADDRSTRLEN + 16)];
-	int len = 0;
-
-	n = ctlite_table_top_sources(table, hash, top, &sampled, &sources);
-	for (i = 0; i < n; i++) {
-		if (top[i].family == AF_INET6)
-			len += scnprintf(line + len, sizeof(line) - len, "%s%pI6c (%u)",
-					 i ? ", " : "", &top[i].addr.ip6,
-					 top[i].entries);
-		else
-			len += scnprintf(line + len, sizeof(line) - len, "%s%pI4 (%u)",
-					 i ? ", " : "", &top[i].addr.ip,
-					 top[i].entries);
-	}
-	pr_warn("table full: %u entries sampled near the new flow, from %u%s source%s; most: %s\n",
-		sampled, sources, sources >= CTLITE_SOURCES_TALLIED ? " or more" : "",
-		sources == 1 ? "" : "s", n ? line : "none");
-}
-
 /*
  * A packet of a flow without an entry: make one.  Return NULL when the
  * packet is done with (entry made, or none possible: *@verdict says what
@@ -416,36 +192,14 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 		ins.reaped = 0;
 		if (!IS_ERR(e))
 			break;
-		if (PTR_ERR(e) == -EMLINK) {
-			/* room elsewhere would not shorten this chain */
-			ctlite_drop_count(cn, CTLITE_STAT_CHAIN_TOO_LONG);
-			if (net_ratelimit())
-				pr_warn("a chain holds %u entries, dropping packet: hashsize %u is too small\n",
-					CTLITE_CHAIN_MAX, ctlite_table_size(table));
-			*verdict = NF_DROP;
-			return NULL;
-		}
-		if (PTR_ERR(e) == -ENOMEM) {
-			ctlite_drop_count(cn, CTLITE_STAT_ALLOC_FAILED);
-			if (net_ratelimit())
-				pr_warn("no memory for a new entry, dropping packet\n");
-			*verdict = NF_DROP;
-			return NULL;
-		}
-		if (tries < EVICT_TRIES && make_room(table, cn, hash, now, searched)) {
+		/* room elsewhere would not shorten a chain, nor find memory */
+		if (tries < EVICT_TRIES && PTR_ERR(e) != -EMLINK &&
+		    PTR_ERR(e) != -ENOMEM &&
+		    make_room(table, cn, hash, now, searched)) {
 			ins.have_slot = true;
 			continue;
 		}
-		ctlite_drop_count(cn, CTLITE_STAT_DROP);
-		if (PTR_ERR(e) == -EDQUOT) {
-			if (net_ratelimit())
-				pr_warn("netns %u full (%u entries, its limit), dropping packet\n",
-					cn->tenant.inum,
-					ctlite_table_tenant_limit(table, &cn->tenant));
-		} else if (net_ratelimit()) {
-			pr_warn("table full, dropping packet\n");
-			log_top_sources(table, hash);
-		}
+		ctlite_drop_new_flow(table, cn, hash, PTR_ERR(e));
 		*verdict = NF_DROP;
 		return NULL;
 	}

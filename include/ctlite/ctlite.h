@@ -189,8 +189,11 @@ static __always_inline void ctlite_stat_add(struct ctlite_net *cn,
 	this_cpu_add(cn->stats->count[s], n);
 }
 
+/* drops.c */
 void ctlite_drop_count(struct ctlite_net *cn, enum ctlite_stat why);
 u64 ctlite_drops_recent(struct ctlite_net *cn);
+void ctlite_drop_new_flow(struct ctlite_table *table, struct ctlite_net *cn,
+			  u32 hash, long err);
 
 /* tuple.c */
 enum ctlite_parse {
@@ -214,12 +217,14 @@ enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
 				     u32 net_id, struct ctlite_key *key,
 				     struct ctlite_pkt *pkt);
 
-/* track.c */
+/* timeout.c */
 void ctlite_conf_init(struct ctlite_conf *conf);
 void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
 			     unsigned int secs);
 u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 			  unsigned int start, unsigned int end);
+
+/* track.c */
 unsigned int ctlite_track(struct ctlite_table *table, struct ctlite_net *cn,
 			  const struct ctlite_key *key,
 			  const struct ctlite_pkt *pkt, u32 now);

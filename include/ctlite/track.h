@@ -32,9 +32,6 @@ static inline void ctlite_set_deadline(struct ctlite_entry *e, u32 deadline)
 	}
 }
 
-u32 ctlite_entry_timeout(const struct ctlite_table *table,
-			 const struct ctlite_conf *conf, u8 proto, u8 state,
-			 u8 flags);
 enum ctlite_update ctlite_tcp_update(struct ctlite_table *table,
 				     const struct ctlite_conf *conf,
 				     struct ctlite_entry *e,
