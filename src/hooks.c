@@ -17,22 +17,10 @@
  * alone.
  *
  * What tracking made of a packet is kept for the rules that ask
- * (ctlite_skb_res()) and for confirmation, without a field in the skb:
- * skb->_nfct is nf_conntrack's.  Each CPU keeps its last few results in
- * a small ring keyed by the skb's address and the namespace (a veth pair
- * hands one skb from namespace to namespace).  The ring is used with
- * bottom halves off, so no other packet runs on its CPU meanwhile.
- *
- * A packet sent from process context is tracked at LOCAL_OUT and
- * confirmed at POST_ROUTING by the sending task, which may move to
- * another CPU between the two, where a slot of an older packet at the
- * same address may wait.  So a slot also holds the task that was running
- * (in softirq context, the one interrupted) and how many times it had
- * been switched out: a task never switched out since never left the CPU,
- * so the slot was written on this very pass, for this very packet.  A
- * softirq run, which ends before its task is switched out, passes too.
- * Otherwise, and for a rule at PRE_ROUTING (before tracking), the
- * packet's state is looked up again.
+ * (ctlite_skb_res()) and for confirmation in a small ring per CPU
+ * (ring.h): a packet's slot is trusted only by the task that wrote it,
+ * never switched out since.  Otherwise, and for a rule at PRE_ROUTING
+ * (before tracking), the packet's state is looked up again.
  *
  * Runs under the RCU read lock netfilter holds around hooks; entries
  * found under it stay valid until we return.
@@ -40,7 +28,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/netdevice.h>
-#include <linux/sched.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -50,140 +37,9 @@
 #include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
 
-enum {
-	/*
-	 * packets whose results a CPU keeps: a packet and those it causes;
-	 * a power of 2, so that an index counted down wraps right
-	 */
-	RING_SLOTS = 4,
-	/* a result older than this (jiffies) belongs to a packet long gone */
-	RING_TTL = 2,
-};
+#include "ring.h"
 
-/*
- * One packet's result.  @key, its @hash and @pkt only when @res.confirm:
- * a new flow's first packet, which confirmation needs.  @task and
- * @switches: the task that was running when it was written (in softirq
- * context, the one interrupted) and how many times it had been switched
- * out.
- */
-struct ring_slot {
-	const struct sk_buff *skb;
-	u32 net_id;
-	unsigned long when;
-	const struct task_struct *task;
-	unsigned long switches;
-	struct ctlite_res res;
-	u32 hash;
-	struct ctlite_key key;
-	struct ctlite_pkt pkt;
-};
-
-struct ring {
-	unsigned int next;	/* the slot to write next: the oldest */
-	struct ring_slot slot[RING_SLOTS];
-};
-
-static DEFINE_PER_CPU(struct ring, ctlite_ring);
-static_assert(!(RING_SLOTS & (RING_SLOTS - 1)));
-
-/*
- * Turn bottom halves off for the ring, unless they are (softirq, or a
- * caller's): return whether ring_leave() must turn them back on
- */
-static __always_inline bool ring_enter(void)
-{
-	bool bh = !in_softirq();
-
-	if (bh)
-		local_bh_disable();
-	return bh;
-}
-
-static __always_inline void ring_leave(bool bh)
-{
-	if (bh)
-		local_bh_enable();
-}
-
-/* Times the current task was switched out: it can change CPU only then */
-static unsigned long task_switches(void)
-{
-	return current->nvcsw + current->nivcsw;
-}
-
-/*
- * The newest slot of @skb in namespace @net_id among the older ones, or
- * NULL: ring_get() checked the newest.  Newest first, so an older slot at
- * the same address (a packet freed since) is never found while a newer
- * one is there.  Bottom halves off.
- */
-static noinline struct ring_slot *ring_find_older(struct ring *r,
-						  const struct sk_buff *skb,
-						  u32 net_id)
-{
-	unsigned int i;
-
-	for (i = 2; i <= RING_SLOTS; i++) {
-		struct ring_slot *s = &r->slot[(r->next - i) % RING_SLOTS];
-
-		if (s->skb == skb && s->net_id == net_id)
-			return s;
-	}
-	return NULL;
-}
-
-/*
- * This packet's result in namespace @net_id, or NULL.  A slot is this
- * packet's only if the task that was running when it was written still
- * runs here and was never switched out since (see the top of this file).
- * Inline, the newest slot first: a packet's confirmation and rules come
- * right after its tracking.  Bottom halves off.
- */
-static __always_inline struct ring_slot *ring_get(const struct sk_buff *skb,
-						  u32 net_id)
-{
-	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	struct ring_slot *s = &r->slot[(r->next - 1) % RING_SLOTS];
-
-	if (unlikely(s->skb != skb || s->net_id != net_id)) {
-		s = ring_find_older(r, skb, net_id);
-		if (!s)
-			return NULL;
-	}
-	if (!time_before(jiffies, s->when + RING_TTL) ||
-	    s->task != current || s->switches != task_switches())
-		return NULL;
-	return s;
-}
-
-/*
- * Keep @skb's result in namespace @net_id, in the oldest slot.  One skb
- * crosses namespaces (a veth pair hands it over as it is), and an skb's
- * address comes back soon after it is freed: so a slot is keyed by both,
- * and found newest first.  Bottom halves off.
- */
-static __always_inline void ring_put(const struct sk_buff *skb, u32 net_id,
-				     const struct ctlite_res *res,
-				     const struct ctlite_key *key, u32 hash,
-				     const struct ctlite_pkt *pkt)
-{
-	struct ring *r = this_cpu_ptr(&ctlite_ring);
-	struct ring_slot *s = &r->slot[r->next];
-
-	r->next = (r->next + 1) % RING_SLOTS;
-	s->skb = skb;
-	s->net_id = net_id;
-	s->when = jiffies;
-	s->task = current;
-	s->switches = task_switches();
-	s->res = *res;
-	if (res->confirm) {
-		s->key = *key;
-		s->hash = hash;
-		s->pkt = *pkt;
-	}
-}
+static DEFINE_PER_CPU(struct ctlite_ring, ctlite_ring);
 
 /* Exempted from tracking in the raw table: nf_conntrack's mark, read only */
 static bool skb_untracked(const struct sk_buff *skb)
@@ -265,9 +121,10 @@ static unsigned int track_skb(struct sk_buff *skb, u8 family,
 	if (looped(state))
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
-	bh = ring_enter();
-	ring_put(skb, ctlite_net_id(cn), &res, &key, hash, &pkt);
-	ring_leave(bh);
+	bh = ctlite_ring_enter();
+	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, ctlite_net_id(cn), &res,
+			&key, hash, &pkt);
+	ctlite_ring_leave(bh);
 	return NF_ACCEPT;
 }
 
@@ -292,7 +149,8 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 static __always_inline unsigned int confirm_bh(struct sk_buff *skb, u8 family,
 					       struct ctlite_net *cn)
 {
-	struct ring_slot *s = ring_get(skb, ctlite_net_id(cn));
+	struct ctlite_ring_slot *s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring),
+						     skb, ctlite_net_id(cn));
 
 	if (!s)
 		return confirm_again(skb, family, cn);
@@ -314,9 +172,9 @@ static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
 	if (looped(state))
 		return NF_ACCEPT;
 	/* in a task too, as nf_conntrack's confirmation runs */
-	bh = ring_enter();
+	bh = ctlite_ring_enter();
 	verdict = confirm_bh(skb, family, cn);
-	ring_leave(bh);
+	ctlite_ring_leave(bh);
 	return verdict;
 }
 
@@ -350,15 +208,16 @@ void ctlite_skb_res(const struct sk_buff *skb,
 		    const struct nf_hook_state *state, struct ctlite_res *res)
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
-	struct ring_slot *s = NULL;
+	struct ctlite_ring_slot *s = NULL;
 	bool bh;
 
 	if (state->hook != NF_INET_PRE_ROUTING) {
-		bh = ring_enter();
-		s = ring_get(skb, ctlite_net_id(cn));
+		bh = ctlite_ring_enter();
+		s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring), skb,
+				    ctlite_net_id(cn));
 		if (s)
 			*res = s->res;
-		ring_leave(bh);
+		ctlite_ring_leave(bh);
 	}
 	if (!s)
 		res_again(skb, state->pf, cn, res);
