@@ -19,7 +19,8 @@
  * Timeout @i of a namespace, in jiffies: its own, but never above the
  * host's, which the host may have lowered since
  */
-static inline u32 ctlite_conf_timeout(const struct ctlite_conf *conf, enum ctlite_timeout i)
+static inline u32 ctlite_conf_timeout(const struct ctlite_conf *conf,
+				      enum ctlite_timeout i)
 {
 	u32 j = READ_ONCE(conf->timeout_j[i]);
 
