@@ -72,6 +72,11 @@ quick)
 	;;
 *) echo "not ok - BENCH_MODE is full, icount or quick, not '$mode'"; exit 1 ;;
 esac
+# by hand, a shorter run of a mode: kernel parameters bench_reps= (its
+# repetitions) and bench_large_ips= (one size of the large table, in
+# source addresses of PORTS flows each: 1 is 999 flows)
+REPS=${bench_reps:-$REPS}
+LARGE_IPS=${bench_large_ips:-$LARGE_IPS}
 TRACKERS="none nf_conntrack ctlite"
 # transactions of the two-way TCP flow, per repetition (two packets each)
 case "$mode" in
@@ -81,9 +86,12 @@ icount) RR_N=50000 ;;
 esac
 PEER=$CTLITE_MODS/ctlite-peer
 # the profile's packets and perf's sampling rate: under -icount, a sample
-# every 50,000 instructions
+# every 50,000 instructions; for a closer look by hand, kernel parameters
+# bench_profile_pkts= and bench_profile_hz= set them
 PROFILE_PKTS=$ONE_FLOW_PKTS PROFILE_HZ=10000
 [ "$mode" != icount ] || PROFILE_PKTS=300000 PROFILE_HZ=20000
+PROFILE_PKTS=${bench_profile_pkts:-$PROFILE_PKTS}
+PROFILE_HZ=${bench_profile_hz:-$PROFILE_HZ}
 # Flows are (source address, source port) pairs: PORTS ports times N
 # addresses.  999 = 27 x 37 shares no factor with 1, 10, 100 or 1001, so
 # pktgen's sequential mode (address and port both step each packet) visits
@@ -556,6 +564,11 @@ profile() {
 	figure profile "$tr" 1 1 "$(awk -v m="$mine" -v b="$busy" 'BEGIN { printf "%.2f", 100 * m / b }')" \
 		own_percent
 	say "profile $tr: $mine% of samples in the tracker, $busy% busy, $pps pps under perf"
+	# by hand (bench_profile_only=1): every sample's address, for
+	# tests/bench/annotate.py to place in the module's code on the host
+	[ "${bench_profile_only:-0}" != 1 ] ||
+		perf script -i "$data" -F ip,sym,symoff,dso 2>/dev/null |
+		gzip >"${BENCH_OUT%/*}/samples.$tr.gz"
 	rm -f "$data"
 }
 
