@@ -60,11 +60,14 @@ static bool looped(const struct nf_hook_state *state)
 /*
  * What a packet is, at the tracking hook (@track, which also gives the
  * key's @hash when @res->confirm is set) or, read only, for a rule that
- * has no result at hand
+ * has no result at hand.  Inline: the tracking hook runs it for every
+ * packet; the others call it out of line, through confirm_again() and
+ * res_again().
  */
-static void skb_state(const struct sk_buff *skb, u8 family,
-		      struct ctlite_net *cn, bool track, struct ctlite_res *res,
-		      struct ctlite_key *key, u32 *hash, struct ctlite_pkt *pkt)
+static __always_inline void
+skb_state(const struct sk_buff *skb, u8 family, struct ctlite_net *cn,
+	  bool track, struct ctlite_res *res, struct ctlite_key *key, u32 *hash,
+	  struct ctlite_pkt *pkt)
 {
 	u32 now = (u32)jiffies;
 
@@ -107,8 +110,8 @@ static void skb_state(const struct sk_buff *skb, u8 family,
 		ctlite_stat_add(cn, CTLITE_STAT_IGNORE, 1);
 }
 
-static unsigned int track_skb(struct sk_buff *skb, u8 family,
-			      const struct nf_hook_state *state)
+static __always_inline unsigned int
+track_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	/* filled by parsing before any read: no clearing for every packet */
@@ -162,8 +165,8 @@ static __always_inline unsigned int confirm_bh(struct sk_buff *skb, u8 family,
 				     (u32)jiffies);
 }
 
-static unsigned int confirm_skb(struct sk_buff *skb, u8 family,
-				const struct nf_hook_state *state)
+static __always_inline unsigned int
+confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 {
 	struct ctlite_net *cn = ctlite_pernet(state->net);
 	unsigned int verdict;

@@ -85,38 +85,6 @@ static unsigned int key_addr_len(const struct ctlite_key *key)
 }
 
 /**
- * ctlite_key_canonicalize() - put a key's endpoints in canonical order
- * @key: key with the packet's source as endpoint 0
- *
- * The lower (address, port) pair is endpoint 0; addresses compare as
- * numbers in network order (memcmp's order, without its byte loop).
- *
- * Return: true if the endpoints were swapped, i.e. the packet's source is
- * endpoint 1 of the flow.
- */
-bool ctlite_key_canonicalize(struct ctlite_key *key)
-{
-	int cmp;
-
-	if (key->family == AF_INET6) {
-		cmp = ipv6_addr_cmp(&key->addr.ip6[0], &key->addr.ip6[1]);
-	} else {
-		u32 a0 = ntohl(key->addr.ip[0]), a1 = ntohl(key->addr.ip[1]);
-
-		cmp = a0 < a1 ? -1 : a0 > a1;
-	}
-	if (cmp < 0 || (!cmp && ntohs(key->port[0]) <= ntohs(key->port[1])))
-		return false;
-	if (key->family == AF_INET6)
-		swap(key->addr.ip6[0], key->addr.ip6[1]);
-	else
-		swap(key->addr.ip[0], key->addr.ip[1]);
-	swap(key->port[0], key->port[1]);
-	return true;
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_key_canonicalize);
-
-/**
  * ctlite_entry_key() - the key an entry is hashed under
  * @entry: a hashed entry
  * @key: filled in
@@ -149,38 +117,6 @@ static __always_inline bool entry_matches(const struct ctlite_entry *e,
 		       ipv6_addr_equal(&e->addr.ip6[1], &key->addr.ip6[1]);
 	return e->addr.ip[0] == key->addr.ip[0] && e->addr.ip[1] == key->addr.ip[1];
 }
-
-/**
- * ctlite_table_hash() - keyed hash of a flow key
- * @table: whose keys to use
- * @key: canonical key
- *
- * IPv4, the common case, takes hsiphash over four fixed words, the cheap
- * keyed hash meant for hash tables (as inet's ephemeral ports and
- * WireGuard's ratelimiter use it): namespace, ports, both addresses.  The
- * protocol is folded into the ports word: a bijection within a protocol,
- * so for one input an attacker can make at most one key per protocol
- * collide, and only those few that have ports (TCP, UDP, UDP-Lite, ICMP's
- * echo id) are free; the rest have ports 0.  IPv6 keys, 44 bytes, take
- * siphash over the key up to their addresses.
- *
- * Return: 32 bits of the hash.
- */
-u32 ctlite_table_hash(const struct ctlite_table *table,
-		      const struct ctlite_key *key)
-{
-	if (key->family != AF_INET6) {
-		u32 ports = (u32)(__force u16)key->port[1] << 16 |
-			    (__force u16)key->port[0];
-
-		return hsiphash_4u32(key->net_id, ports ^ key->proto,
-				     (__force u32)key->addr.ip[0],
-				     (__force u32)key->addr.ip[1], &table->hkey);
-	}
-	return (u32)siphash(key, offsetof(struct ctlite_key, addr) +
-			    sizeof(key->addr.ip6), &table->key);
-}
-EXPORT_SYMBOL_IF_KUNIT(ctlite_table_hash);
 
 /**
  * ctlite_table_size() - number of buckets now

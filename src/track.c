@@ -236,13 +236,16 @@ static __always_inline void res_found(struct ctlite_res *res, u8 flags,
  * Find the flow's entry and move it on with @pkt, filling @res.  For a
  * flow without one, @make says which hook this is: confirmation makes the
  * entry (new_flow()); tracking only judges whether the packet may start
- * a flow (NEW, to be confirmed).  Return: new_flow()'s verdict, or
- * NF_ACCEPT.
+ * a flow (NEW, to be confirmed).  Inline in each of the two, so that
+ * @make is a constant there.  Return: new_flow()'s verdict, or NF_ACCEPT.
  */
-static unsigned int track(struct ctlite_table *table, struct ctlite_net *cn,
-			  const struct ctlite_key *key, u32 hash,
-			  const struct ctlite_pkt *pkt, u32 now, bool make,
-			  struct ctlite_res *res)
+static __always_inline unsigned int track(struct ctlite_table *table,
+					  struct ctlite_net *cn,
+					  const struct ctlite_key *key,
+					  u32 hash,
+					  const struct ctlite_pkt *pkt,
+					  u32 now, bool make,
+					  struct ctlite_res *res)
 {
 	unsigned int searched = 0, verdict = NF_ACCEPT, tries;
 	struct ctlite_entry *e;

@@ -93,8 +93,9 @@ static u8 tcp_wscale(const struct sk_buff *skb, unsigned int thoff,
  * what the state machine reads.  ICMP is read as ICMP only in IPv4, and
  * ICMPv6 only in IPv6: elsewhere each is another protocol.
  */
-static enum ctlite_parse parse_l4(const struct sk_buff *skb, unsigned int thoff,
-				  struct ctlite_key *key, struct ctlite_pkt *pkt)
+static __always_inline enum ctlite_parse
+parse_l4(const struct sk_buff *skb, unsigned int thoff, struct ctlite_key *key,
+	 struct ctlite_pkt *pkt)
 {
 	/* filled by hdr() when the header is not linear, read only then */
 	union {
