@@ -500,8 +500,9 @@ firewall_round() {
 
 # The tracker's own share of the work, from a profile: perf samples CPU 0
 # (pktgen and the whole receive path of every packet run there) while one
-# flow's packets go through, and the tracker's modules plus siphash (which
-# both trackers call) are counted against every sample that was not idle.
+# flow's packets go through, and the tracker's modules plus its keyed hash
+# (siphash, hsiphash: kernel functions the trackers call) are counted
+# against every sample that was not idle.
 # Times the per-packet cost of that run, this is the tracker's own cost
 # per packet, a figure a slow spell of the host cannot skew: it slows the
 # whole run alike.  KIND (bench_profile=, a kernel parameter, for a look by
@@ -540,7 +541,8 @@ profile() {
 	# idle: the halt loop (its samples resolve to the end of the
 	# scheduler's text under -Os; to the idle routine the CPU model
 	# chose, amd_e400_idle under TCG, at -O2); the tracker: its modules,
-	# and siphash
+	# and the keyed hash: nf_conntrack's siphash, ctlite's hsiphash_4u32
+	# (siphash for IPv6), all kernel functions that they call
 	local halt='__sched_text_end|default_idle|native_safe_halt|cpuidle|amd_e400_idle|mwait_idle'
 	idle=$(perf report -i "$data" --stdio --sort sym 2>/dev/null |
 		awk -v h="$halt" '$0 ~ h { s += $1 } END { print s + 0 }')
@@ -550,7 +552,7 @@ profile() {
 	*) mods='^$' ;;
 	esac
 	mine=$(perf report -i "$data" --stdio --sort dso,sym 2>/dev/null |
-		awk -v m="\\[($mods)\\]" '$2 ~ m || /__siphash/ { s += $1 } END { print s + 0 }')
+		awk -v m="\\[($mods)\\]" '$2 ~ m || /siphash/ { s += $1 } END { print s + 0 }')
 	busy=$(awk -v i="$idle" 'BEGIN { print 100 - i }')
 	# where it goes, per packet: under -icount, in instructions
 	perf report -i "$data" --stdio --sort dso,sym 2>/dev/null |

@@ -169,9 +169,9 @@ tracker); "+" is a tracker's added count over no tracking.
 ## From a profile
 
 perf samples the guest's clock (here, instructions) while one UDP flow's
-packets go through; the tracker's own code (ctlite: its module;
-nf_conntrack: nf_conntrack, nf_defrag_ipv4 and nft_ct; both: siphash) per
-packet.  It includes the GC's passes over the profile's whole window, so
+packets go through; the tracker's own code (ctlite: its module and
+hsiphash; nf_conntrack: nf_conntrack, nf_defrag_ipv4, nft_ct and siphash)
+per packet.  It includes the GC's passes over the profile's whole window, so
 it is an upper bound.
 
 {prof_table}
@@ -485,8 +485,8 @@ The differences above are a few µs on 10–25 µs per packet, and a TCG guest
 has slow spells that move a run by as much.  So each tracker is also
 profiled on the one-flow traffic: perf samples the CPU that runs pktgen and
 the whole receive path, and the samples in the tracker's own code (ctlite:
-its module; nf_conntrack: nf_conntrack, nf_defrag_ipv4 and nft_ct; both:
-siphash) are counted against all busy samples, times that run's cost per
+its module and hsiphash; nf_conntrack: nf_conntrack, nf_defrag_ipv4,
+nft_ct and siphash) are counted against all busy samples, times that run's cost per
 packet.  A slow spell slows every function alike, so this share is steady
 from run to run.  It leaves out what both pay around the hook (netfilter's
 hook loop, the skb) and nf_conntrack's work inside nf_tables' own code.
