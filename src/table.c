@@ -255,10 +255,9 @@ void ctlite_table_unlock(struct ctlite_locked *l)
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlock);
 
 /* Walk one chain for @key.  Call with RCU read lock or the bucket lock. */
-static struct ctlite_entry *chain_find(struct ctlite_buckets *b,
-				       unsigned int bucket,
-				       const struct ctlite_key *key,
-				       unsigned int *searched)
+static __always_inline struct ctlite_entry *
+chain_find(struct ctlite_buckets *b, unsigned int bucket,
+	   const struct ctlite_key *key, unsigned int *searched)
 {
 	struct hlist_nulls_node *n;
 	struct ctlite_entry *e;
@@ -292,11 +291,13 @@ restart:
  * Call with RCU read lock; the entry stays valid (not freed) until it is
  * dropped, though it may be deleted from the table meanwhile.
  *
+ * Inline into the tracking hook (one unit with it: fastpath.c).
+ *
  * Return: the entry, or NULL.
  */
-struct ctlite_entry *ctlite_table_lookup(struct ctlite_table *table,
-					 const struct ctlite_key *key, u32 hash,
-					 unsigned int *searched)
+__always_inline struct ctlite_entry *
+ctlite_table_lookup(struct ctlite_table *table, const struct ctlite_key *key,
+		    u32 hash, unsigned int *searched)
 {
 	unsigned int seq = raw_read_seqcount(&table->moving), bucket;
 	struct ctlite_buckets *b;

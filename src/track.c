@@ -322,11 +322,13 @@ out:
  * drops.  Call with RCU read lock.
  *
  * Return: the key's hash, which ctlite_confirm_hashed() takes so that a
- * new flow's key is hashed once.
+ * new flow's key is hashed once.  Inline into the tracking hook (one
+ * unit with it: fastpath.c), as the lookup and the parser are.
  */
-u32 ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
-		     const struct ctlite_key *key, const struct ctlite_pkt *pkt,
-		     u32 now, struct ctlite_res *res)
+__always_inline u32
+ctlite_track_pkt(struct ctlite_table *table, struct ctlite_net *cn,
+		 const struct ctlite_key *key, const struct ctlite_pkt *pkt,
+		 u32 now, struct ctlite_res *res)
 {
 	u32 hash = ctlite_table_hash(table, key);
 

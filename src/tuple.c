@@ -169,8 +169,9 @@ parse_l4(const struct sk_buff *skb, unsigned int thoff, struct ctlite_key *key,
 	}
 }
 
-static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
-				    struct ctlite_key *key, struct ctlite_pkt *pkt)
+static __always_inline enum ctlite_parse
+parse_ipv4(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
+	   struct ctlite_pkt *pkt)
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct iphdr *iph;
@@ -191,8 +192,9 @@ static enum ctlite_parse parse_ipv4(const struct sk_buff *skb, u32 net_id,
 	return parse_l4(skb, nhoff + iph->ihl * 4, key, pkt);
 }
 
-static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
-				    struct ctlite_key *key, struct ctlite_pkt *pkt)
+static __always_inline enum ctlite_parse
+parse_ipv6(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
+	   struct ctlite_pkt *pkt)
 {
 	unsigned int nhoff = skb_network_offset(skb);
 	const struct ipv6hdr *ip6h;
@@ -230,11 +232,12 @@ static enum ctlite_parse parse_ipv6(const struct sk_buff *skb, u32 net_id,
  * for a malformed packet (truncated, bad lengths, a TCP flag combination
  * nf_conntrack calls invalid); CTLITE_PARSE_IGNORE for one that is not a
  * flow's packet of its own (a fragment, an ICMP error or other non-echo
- * ICMP).
+ * ICMP).  Inline into the tracking hook, which fastpath.c builds in
+ * one unit with this file; others call the out-of-line copy.
  */
-enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,
-				   u32 net_id, struct ctlite_key *key,
-				   struct ctlite_pkt *pkt)
+__always_inline enum ctlite_parse
+ctlite_parse_skb(const struct sk_buff *skb, u8 family, u32 net_id,
+		 struct ctlite_key *key, struct ctlite_pkt *pkt)
 {
 	enum ctlite_parse ret;
 

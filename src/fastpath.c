@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-packet path, built as one compilation unit: the packet parser,
+ * the table (its lockless lookup), the tracker and the netfilter hooks.
+ * Each file keeps its own concern; built together, the compiler can
+ * inline a function of one into the others (those marked
+ * __always_inline at their definition), as link-time optimization would,
+ * which an out-of-tree module cannot count on.  The kernel builds its
+ * scheduler the same way (kernel/sched/build_policy.c).
+ *
+ * Measured under -icount (make bench-icount), an established UDP packet
+ * crossed four calls between these files, each saving and restoring
+ * registers and passing its arguments through the stack.
+ */
+#include "tuple.c"
+#include "table.c"
+#include "track.c"
+#include "hooks.c"
