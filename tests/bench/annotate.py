@@ -13,6 +13,11 @@ functions named, per instruction of `objdump -d` of the same build:
 Under -icount a sample falls every so many instructions, so a function's
 samples over a function of known length (the kernel's hsiphash_4u32, 112
 straight instructions) is its instructions per packet.
+
+Treat those figures as indicative: samples under TCG cluster where
+translated blocks begin (one profile put 43% of a function's samples on
+one branch), so a function's count over hsiphash_4u32's can be off by
+half.  The bench's rates, which count every instruction, are the measure.
 """
 import collections
 import gzip
