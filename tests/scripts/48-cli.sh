@@ -217,7 +217,9 @@ cli_events_tell_new_assured_destroy() {
 	# 7 NEW, 8 DESTROY expired
 	peer_a udp-send 10.99.0.2 9999 1 42000
 	wait_for '[ "$(ct_entries ct-b)" = 0 ]' 30 >/dev/null || die "the UDP flow never expired"
-	# 9 NEW, 10 DESTROY flush
+	# 9 NEW, 10 DESTROY flush: a flow that must outlive the flush's
+	# start, which a slow guest has taken more than 3 s to reach
+	ct_sysctl_pair timeout_udp 30
 	peer_a udp-send 10.99.0.2 9999 1 42001
 	ctl ct-b flush 2>/dev/null
 	wait_for '! kill -0 '"$pid"' 2>/dev/null' 20 >/dev/null ||
