@@ -8,7 +8,7 @@
 #
 #   tests/vm/run.sh KERNEL_DIR MODULE_DIR RUN_DIR
 #
-# Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 1800),
+# Environment: CTLITE_TIMEOUT (seconds for the whole guest, default 2400),
 # CTLITE_MEM (guest RAM, default 1G), CTLITE_ACCEL (kvm or tcg; default:
 # kvm when tests/vm/accel.sh's probe shows it works), CTLITE_BOOT_LIMIT
 # (seconds a boot may take to start the first test: 120 under KVM, 600
@@ -25,7 +25,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=$1 mods=$2 run=$3
-timeout_s=${CTLITE_TIMEOUT:-1800}
+timeout_s=${CTLITE_TIMEOUT:-2400}
 mem=${CTLITE_MEM:-1G}
 image=$kdir/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no kernel image at $image (make kernel)"
