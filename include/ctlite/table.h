@@ -463,8 +463,7 @@ static __always_inline bool ctlite_key_canonicalize(struct ctlite_key *key)
  * collide, and only those few that have ports (TCP, UDP, UDP-Lite, ICMP's
  * echo id) are free; the rest have ports 0.  IPv6 keys, 44 bytes, take
  * siphash over the key up to their addresses.  Inline: every packet is
- * hashed, and a call of its own cost 16 instructions a packet (a profile
- * under -icount), a seventh of hsiphash_4u32 itself.
+ * hashed, and a call of its own saved and restored registers each time.
  *
  * Return: 32 bits of the hash.
  */

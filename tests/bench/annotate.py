@@ -11,7 +11,7 @@ functions named, per instruction of `objdump -d` of the same build:
       build/6.1-bench/modules/ctlite.ko [function ...]
 
 Under -icount a sample falls every so many instructions, so a function's
-samples over a function of known length (the kernel's hsiphash_4u32, 112
+samples over a function of known length (the kernel's hsiphash_4u32, 109
 straight instructions) is its instructions per packet.
 
 Treat those figures as indicative: samples under TCG cluster where

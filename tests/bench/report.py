@@ -172,7 +172,8 @@ perf samples the guest's clock (here, instructions) while one UDP flow's
 packets go through; the tracker's own code (ctlite: its module and
 hsiphash; nf_conntrack: nf_conntrack, nf_defrag_ipv4, nft_ct and siphash)
 per packet.  It includes the GC's passes over the profile's whole window, so
-it is an upper bound.
+it is an upper bound.  Samples under TCG cluster where translated blocks
+begin, so a share is indicative: the rates above are the measure.
 
 {prof_table}
 
