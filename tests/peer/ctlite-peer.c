@@ -47,14 +47,17 @@
  *   sysctl NAME[=VALUE]...           print or write net sysctls (NAME as
  *                                    sysctl(8) spells it)
  *   hold                             sleep until killed
+ *   exec COMMAND [ARGS]...           run COMMAND (what `ip netns exec`
+ *                                    does, without its remount of /sys,
+ *                                    which no test needs: 0.4 s less)
  *
  * -n NETNS runs it in /run/netns/NETNS; for sysctl, -n takes a
  * comma-separated list and does the same in each namespace in turn.
  *
  * Why C: the guest tests run in a debug kernel under TCG, where starting
- * python3 costs 2.5 s and `ip netns exec` 0.6 s, and a test run starts
- * peers hundreds of times.  This one starts in about 0.2 s and enters the
- * namespace itself.
+ * python3 costs 2.5 s and `ip netns exec` 0.7 s, and a test run starts
+ * peers hundreds of times.  This one, linked static, starts in about 0.1 s
+ * and enters the namespace itself.
  *
  * Exit status 0 on success, 1 when the exchange failed (with the reason on
  * stderr), 2 on bad usage.
@@ -98,8 +101,9 @@ static __noreturn void bad_usage(const char *why)
 	fprintf(stderr, "usage: %s [-n NETNS] MODE ADDR PORT [ARGS]\n"
 		"       %s [-n NETNS[,NETNS...]] sysctl NAME[=VALUE]...\n"
 		"       %s [-n NETNS] hold\n"
+		"       %s [-n NETNS] exec COMMAND [ARGS]...\n"
 		"MODE: tcp-server, tcp-session, tcp-connect, tcp-rst, tcp-rr, tcp-clients,\n"
-		"      syn-flood, udp-server, udp-send or udp-ask\n", prog, prog, prog);
+		"      syn-flood, udp-server, udp-send or udp-ask\n", prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -804,6 +808,16 @@ int main(int argc, char **argv)
 		} while (ns && (ns = strtok_r(NULL, ",", &save)));
 		free(list);
 		return rc;
+	}
+
+	if (!strcmp(mode, "exec")) {
+		if (argc < 2)
+			bad_usage("exec needs a COMMAND");
+		if (netns)
+			enter_netns(netns);
+		execvp(argv[1], argv + 1);
+		fprintf(stderr, "%s: cannot run %s: %s\n", prog, argv[1], strerror(errno));
+		return errno == ENOENT ? 127 : 126;
 	}
 
 	if (!known_mode(mode)) {

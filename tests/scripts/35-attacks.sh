@@ -34,7 +34,7 @@ attacker_side() {
 
 # nf_conntrack on in ct-b: a ct rule is what makes it track a namespace
 nf_conntrack_on() {
-	ip netns exec ct-b nft -f - <<-EOF
+	in_b nft -f - <<-EOF
 	table inet t {
 		chain pre {
 			type filter hook prerouting priority 0;

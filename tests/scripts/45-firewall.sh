@@ -16,17 +16,17 @@ CPORT=41000
 # ipt ARGS...: iptables of backend $B (nft or legacy) and family $F, in
 # ct-b; ipt_restore and ipt_save likewise
 ipt() {
-	ip netns exec ct-b "$(ipt_cmd)" "$@"
+	in_b "$(ipt_cmd)" "$@"
 }
 ipt_cmd() { if [ "$F" = 4 ]; then echo "iptables-$B${1:-}"; else echo "ip6tables-$B${1:-}"; fi; }
-ipt_restore() { ip netns exec ct-b "$(ipt_cmd -restore)"; }
-ipt_save() { ip netns exec ct-b "$(ipt_cmd -save)" -t filter; }
+ipt_restore() { in_b "$(ipt_cmd -restore)"; }
+ipt_save() { in_b "$(ipt_cmd -save)" -t filter; }
 
 # Until the last rule that used the match is gone (a namespace's rules go
 # with it, a little after it is deleted)
 module_released() {
-	wait_for '[ "$(cat /sys/module/ctlite/refcnt)" = 0 ]' 30 >/dev/null ||
-		die "ctlite is still held: refcnt $(cat /sys/module/ctlite/refcnt)"
+	wait_for '[ "$(</sys/module/ctlite/refcnt)" = 0 ]' 30 >/dev/null ||
+		die "ctlite is still held: refcnt $(</sys/module/ctlite/refcnt)"
 }
 
 # The usual server ruleset, with match $M (conntrack or ctlite).  The
@@ -191,7 +191,7 @@ router_nat_keeps_one_assured_entry() {
 	COMMIT
 	EOF
 	# the client's own firewall: only what belongs to its connections
-	ip netns exec ct-a iptables-nft-restore <<-EOF
+	in_a iptables-nft-restore <<-EOF
 	*filter
 	:INPUT DROP [0:0]
 	-A INPUT -p icmp -m ctlite --ctstate RELATED -j ACCEPT
@@ -226,14 +226,14 @@ router_nat_keeps_one_assured_entry() {
 	# fragmentation needed from the router, for the client's own flow
 	ip -n ct-b link set veth-bc mtu 1280
 	in_a ping -c 1 -W 2 -M "do" -s 1400 10.98.0.3 >/dev/null 2>&1 || true
-	read -r -a a < <(ip netns exec ct-a iptables-nft -S INPUT -v |
+	read -r -a a < <(in_a iptables-nft -S INPUT -v |
 		awk '/^-A INPUT -p icmp/ { for (i = 1; i <= NF; i++) if ($i == "-c") print $(i + 1) }')
 	echo "# the client's RELATED ICMP rule counted ${a[0]} fragmentation-needed"
 	[ "${a[0]}" -ge 1 ] ||
-		die "the router's fragmentation-needed was not RELATED: ct-a related $(ct_stat ct-a related), ignore $(ct_stat ct-a ignore), invalid $(ct_stat ct-a invalid); ct-b related $(ct_stat ct-b related), ignore $(ct_stat ct-b ignore); ct-a: $(ip netns exec ct-a iptables-nft -S INPUT -v) $(ct_lines ct-a icmp)"
+		die "the router's fragmentation-needed was not RELATED: ct-a related $(ct_stat ct-a related), ignore $(ct_stat ct-a ignore), invalid $(ct_stat ct-a invalid); ct-b related $(ct_stat ct-b related), ignore $(ct_stat ct-b ignore); ct-a: $(in_a iptables-nft -S INPUT -v) $(ct_lines ct-a icmp)"
 
 	# exempted in the raw table: no entry, and UNTRACKED to the rules
-	ip netns exec ct-a iptables-nft-restore --noflush <<-EOF
+	in_a iptables-nft-restore --noflush <<-EOF
 	*raw
 	-A OUTPUT -p udp --dport 5353 -j CT --notrack
 	COMMIT
@@ -244,7 +244,7 @@ router_nat_keeps_one_assured_entry() {
 	peer_a udp-send 10.99.0.2 5353 1
 	! ct_lines ct-a 'dport=5353 ' >/dev/null ||
 		die "an exempted datagram made an entry: $(ct_lines ct-a 'dport=5353 ')"
-	n=$(ip netns exec ct-a iptables-nft -S OUTPUT -v |
+	n=$(in_a iptables-nft -S OUTPUT -v |
 		awk '/5353/ { for (i = 1; i <= NF; i++) if ($i == "-c") print $(i + 1) }')
 	expect_eq "$n" 1 "exempted datagrams matched UNTRACKED"
 
@@ -271,7 +271,7 @@ router_nat_keeps_one_assured_entry() {
 	echo "# FORWARD ESTABLISHED,RELATED counted $fw packets"
 	[ "$fw" -gt 0 ] || die "nothing ESTABLISHED in FORWARD"
 	ipt_restore <<<$'*filter\nCOMMIT\n*nat\nCOMMIT'
-	ip netns exec ct-a iptables-nft-restore <<<$'*filter\nCOMMIT\n*raw\nCOMMIT'
+	in_a iptables-nft-restore <<<$'*filter\nCOMMIT\n*raw\nCOMMIT'
 }
 
 # The rules of the round trip: every option, negated and not
@@ -293,7 +293,7 @@ round_trip_rules() {
 rules_round_trip_and_errors() {
 	local B F first second err bad n
 	netns_pair
-	err=$(ip netns exec ct-b iptables-legacy -A INPUT -m ctlite --ctstate NEW -j ACCEPT 2>&1) &&
+	err=$(in_b iptables-legacy -A INPUT -m ctlite --ctstate NEW -j ACCEPT 2>&1) &&
 		die "a ctlite rule loaded without ctlite"
 	echo "# without ctlite: ${err//$'\n'/ }"
 	ctlite_load

@@ -27,7 +27,7 @@ ctl() {
 	shift
 	[ "${LEAKS:-0}" = 0 ] || asan=detect_leaks=1:exitcode=99
 	if [ -n "$ns" ]; then
-		ASAN_OPTIONS=$asan nsenter --net="/run/netns/$ns" "${AS[@]}" "$CTL" "$@" || rc=$?
+		ASAN_OPTIONS=$asan in_ns "$ns" "${AS[@]}" "$CTL" "$@" || rc=$?
 	else
 		ASAN_OPTIONS=$asan "${AS[@]}" "$CTL" "$@" || rc=$?
 	fi
@@ -183,12 +183,12 @@ listen() {
 	shift 2
 	# (-c ends it by returning: LeakSanitizer looks; SIGTERM by _exit)
 	if [ -n "$ns" ]; then
-		ASAN_OPTIONS=detect_leaks=1:exitcode=99 nsenter --net="/run/netns/$ns" \
+		ASAN_OPTIONS=detect_leaks=1:exitcode=99 in_ns "$ns" \
 			"$CTL" events "$@" >"$file" 2>"$file.err" &
 	else
 		"$CTL" events "$@" >"$file" 2>"$file.err" &
 	fi
-	wait_for 'grep -q "listening" "'"$file.err"'"' 20 >/dev/null ||
+	wait_for '[[ $(<"'"$file.err"'") == *listening* ]]' 20 >/dev/null ||
 		die "ctlite events never listened: $(cat "$file.err")"
 }
 

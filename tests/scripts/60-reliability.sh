@@ -246,7 +246,7 @@ w_netns() {
 		i=$((i + 1)) ns=ct-s$i
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
-		ip netns exec "$ns" ping -q -c 3 -i 0.01 127.0.0.1 >/dev/null 2>&1 || true
+		in_ns "$ns" ping -q -c 3 -i 0.01 127.0.0.1 >/dev/null 2>&1 || true
 		ip netns del "$ns"
 		bump netns
 	done

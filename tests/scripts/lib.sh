@@ -15,9 +15,10 @@ CTLITE_KO=$CTLITE_MODS/ctlite.ko
 die() { echo "$*" >&2; exit 1; }
 expect_eq() { [ "$1" = "$2" ] || die "${3:-value}: expected '$2', got '$1'"; }
 
-# Keep processes few: each exec costs about 0.5 s in the TCG debug guest
-# (measured: `sleep 0.2` took 0.7 s, `ip netns exec ct-a cat` 0.9 s), so
-# the helpers below read files with builtins where they can.
+# Keep processes few: each exec costs 0.2-0.5 s in the TCG debug guest
+# (measured: /bin/true 0.23 s, grep 0.27 s, `ip netns exec ct-a true`
+# 0.7 s), so the helpers below read files with builtins where they can,
+# and enter namespaces with in_ns.
 
 # nap SECONDS: sleep without a process (a read that times out on a FIFO
 # nobody writes)
@@ -81,7 +82,19 @@ run_tests() {
 		in_selection "$t" || continue
 		start=$(now_us)
 		set +e
-		(set -e; "$t") >"$out" 2>&1
+		if [ -z "${ctlite_xtrace:-}" ]; then
+			(set -e; "$t") >"$out" 2>&1
+		else
+			# ctlite_xtrace=1 on the guest's command line: every
+			# command with the time it began, in the results'
+			# xtrace-NAME.log, to see where a scenario's time goes
+			(
+				exec {XFD}>>"/run/results/xtrace-$t.log"
+				BASH_XTRACEFD=$XFD PS4='+${EPOCHREALTIME} '
+				set -ex
+				"$t"
+			) >"$out" 2>&1
+		fi
 		rc=$?
 		set -e
 		ctlite_unload >/dev/null 2>&1 || true
@@ -101,11 +114,15 @@ run_tests() {
 	: >"$out"
 }
 
-in_a() { ip netns exec ct-a "$@"; }
-in_b() { ip netns exec ct-b "$@"; }
-# tests/peer/ctlite-peer (built by make check) in ct-a or ct-b: it enters
-# the namespace itself, and starts in 0.2 s where `ip netns exec` and
-# python3 together took 2.2 s
+# in_ns NS COMMAND...: COMMAND in netns NS, entered by ctlite-peer (below);
+# `ip netns exec` also remounts /sys, which no test reads, and took 0.7 s
+# where this takes 0.23 s
+in_ns() { "$PEER" -n "$1" exec "${@:2}"; }
+in_a() { in_ns ct-a "$@"; }
+in_b() { in_ns ct-b "$@"; }
+# tests/peer/ctlite-peer (built static by make check) in ct-a or ct-b: it
+# enters the namespace itself, and starts in 0.1 s where `ip netns exec`
+# and python3 together took 2.2 s
 PEER=$CTLITE_MODS/ctlite-peer
 peer_a() { "$PEER" -n ct-a "$@"; }
 peer_b() { "$PEER" -n ct-b "$@"; }
@@ -228,7 +245,7 @@ wait_listen() {
 ct_lines() { grep -E "$2" "$(ns_proc_net "$1")/ctlite"; }
 expect_entry() {
 	ct_lines "$1" "$2" >/dev/null ||
-		die "no entry /$2/ in $1; /proc/net/ctlite: $(ip netns exec "$1" cat /proc/net/ctlite)"
+		die "no entry /$2/ in $1; /proc/net/ctlite: $(in_ns "$1" cat /proc/net/ctlite)"
 }
 
 # Sum of one /proc/net/stat/ctlite column over CPUs, in netns NS ("" for

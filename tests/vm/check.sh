@@ -75,10 +75,11 @@ if [ "$mode" = check ] && [ "$KERNEL" != 6.1 ] && [ -z "${CTLITE_ONLY+set}" ]; t
 fi
 build debug
 # the packet fuzzer and the traffic peers run in the guest from the
-# host's file system
+# host's file system; the peer, which the scripts start hundreds of
+# times, static (0.1 s to start in the debug guest, against 0.22 s)
 gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-fuzz" \
 	"$CTLITE_TOP/tests/fuzz/ctlite-fuzz.c"
-gcc -O2 -Wall -Wextra -Werror -o "$out/modules/ctlite-peer" \
+gcc -O2 -static -Wall -Wextra -Werror -o "$out/modules/ctlite-peer" \
 	"$CTLITE_TOP/tests/peer/ctlite-peer.c"
 # the iptables extension, where the guest's iptables is told to look
 make -s -C "$CTLITE_TOP" TOOLS_CFLAGS="-O1 -g" tools/libxt_ctlite.so
