@@ -7,8 +7,11 @@
 # The kernel passes ctlite_* settings from its command line as environment.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Scratch space lives in /run: the checkout or the cache may be under the
-# host's /tmp, so a tmpfs there would hide them.
-export HOME=/run/home TMPDIR=/run/tmp LANG=C.UTF-8
+# host's /tmp, so a tmpfs there would hide them.  The C locale: with
+# C.UTF-8 every grep, sed or bash opened some 30 locale files over 9p,
+# 0.2 s of each one's 0.5 s in the debug guest (python3 still runs in
+# UTF-8, PEP 538).
+export HOME=/run/home TMPDIR=/run/tmp LANG=C
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
