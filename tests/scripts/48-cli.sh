@@ -182,8 +182,10 @@ listen() {
 	local ns=$1 file=$2
 	shift 2
 	# (-c ends it by returning: LeakSanitizer looks; SIGTERM by _exit)
+	# The peer itself, not in_ns: $! must be the listener's pid for the
+	# callers' kill -STOP, and a function in the background is a subshell
 	if [ -n "$ns" ]; then
-		ASAN_OPTIONS=detect_leaks=1:exitcode=99 in_ns "$ns" \
+		ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$PEER" -n "$ns" exec \
 			"$CTL" events "$@" >"$file" 2>"$file.err" &
 	else
 		"$CTL" events "$@" >"$file" 2>"$file.err" &

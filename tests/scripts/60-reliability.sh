@@ -306,9 +306,10 @@ concurrent_stress_finds_nothing() {
 	peer_b tcp-server 10.99.0.2 7000 $((secs + 120)) &
 	wait_listen ct-b tcp 7000
 	local pings=()
-	in_a ping -q -i 0.05 10.99.0.2 >/dev/null 2>&1 &
+	# (not in_a: $! must be ping's pid, not a subshell's)
+	"$PEER" -n ct-a exec ping -q -i 0.05 10.99.0.2 >/dev/null 2>&1 &
 	pings+=($!)
-	in_a ping -q -6 -i 0.05 fd99::2 >/dev/null 2>&1 &
+	"$PEER" -n ct-a exec ping -q -6 -i 0.05 fd99::2 >/dev/null 2>&1 &
 	pings+=($!)
 	local workers=()
 	w_fuzz & workers+=($!)
