@@ -58,15 +58,20 @@ ctlite_view() {
 	echo "$state"
 }
 
-# The same for nf_conntrack, from ct-b's /proc/net/nf_conntrack
+# The same for nf_conntrack, from ct-b's /proc/net/nf_conntrack (with
+# builtins: two greps cost 0.6 s an attack in the debug guest)
 nfct_view() {
-	local line state
-	line=$(grep -E "tcp .* src=$CLIENT dst=$SERVER sport=$CPORT dport=$SPORT " \
-		"$(ns_proc_net ct-b)/nf_conntrack") || { echo "no entry"; return; }
-	state=$(grep -oE ' (SYN_SENT|SYN_RECV|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) ' <<<"$line")
-	state=${state# }
-	state=${state% }
-	[[ $line != *"[ASSURED]"* ]] || state+=" [ASSURED]"
+	local line lines found='' state=''
+	local flow="tcp .* src=$CLIENT dst=$SERVER sport=$CPORT dport=$SPORT "
+	local states=' (SYN_SENT|SYN_RECV|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) '
+	# straight through, as ct_lines reads (lib.sh)
+	mapfile -t lines <"$(ns_proc_net ct-b)/nf_conntrack"
+	for line in "${lines[@]}"; do
+		[[ $line =~ $flow ]] && { found=$line; break; }
+	done
+	[ -n "$found" ] || { echo "no entry"; return; }
+	[[ ! $found =~ $states ]] || state=${BASH_REMATCH[1]}
+	[[ $found != *"[ASSURED]"* ]] || state+=" [ASSURED]"
 	echo "$state"
 }
 

@@ -53,8 +53,8 @@ a_container_cannot_lock_the_others_out() {
 	nap 2.2
 	udp_flows_over_lo ct-a 500 20000
 	expect_eq "$(ct_entries ct-a)" 500 "ct-a's entries"
-	wait_for '[ "$(ct_lines ct-a "\[ASSURED\]" | wc -l)" = 500 ]' 60 >/dev/null ||
-		die "only $(ct_lines ct-a '\[ASSURED\]' | wc -l) of ct-a's flows became streams"
+	wait_for '[ "$(ct_count ct-a "\[ASSURED\]")" = 500 ]' 60 >/dev/null ||
+		die "only $(ct_count ct-a '\[ASSURED\]') of ct-a's flows became streams"
 	udp_flows_over_lo ct-a 300 30000
 	expect_eq "$(ct_entries ct-a)" 500 "ct-a's entries after 300 more"
 	[ "$(ct_stat ct-a drop)" -ge 300 ] || die "ct-a dropped only $(ct_stat ct-a drop) packets"
