@@ -61,15 +61,12 @@ ctlite_view() {
 # The same for nf_conntrack, from ct-b's /proc/net/nf_conntrack (with
 # builtins: two greps cost 0.6 s an attack in the debug guest)
 nfct_view() {
-	local line lines found='' state=''
-	local flow="tcp .* src=$CLIENT dst=$SERVER sport=$CPORT dport=$SPORT "
+	local found state=''
 	local states=' (SYN_SENT|SYN_RECV|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) '
-	# straight through, as ct_lines reads (lib.sh)
-	mapfile -t lines <"$(ns_proc_net ct-b)/nf_conntrack"
-	for line in "${lines[@]}"; do
-		[[ $line =~ $flow ]] && { found=$line; break; }
-	done
-	[ -n "$found" ] || { echo "no entry"; return; }
+	proc_match "$(ns_proc_net ct-b)/nf_conntrack" \
+		"tcp .* src=$CLIENT dst=$SERVER sport=$CPORT dport=$SPORT "
+	[ "${#MATCHED[@]}" != 0 ] || { echo "no entry"; return; }
+	found=${MATCHED[0]}
 	[[ ! $found =~ $states ]] || state=${BASH_REMATCH[1]}
 	[[ $found != *"[ASSURED]"* ]] || state+=" [ASSURED]"
 	echo "$state"

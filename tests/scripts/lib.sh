@@ -242,29 +242,31 @@ wait_listen() {
 	die "nothing listens on $proto port $port in $ns"
 }
 
-# The /proc/net/ctlite lines of netns NS that match the ERE, as grep -E
-# prints them (status 1 when none does), and how many with ct_count; with
-# builtins, as most tables read here hold a few lines and a grep costs
-# 0.3 s in the debug guest.  mapfile reads the file straight through, as
-# grep does; a loop of `read` seeks back after each line, and a /proc
-# file that changed meanwhile gives torn lines at an offset it seeks to.
-ct_lines() {
-	local line lines rc=1
-	mapfile -t lines <"$(ns_proc_net "$1")/ctlite"
+# proc_match FILE ERE: the lines of FILE that match the ERE, in the array
+# MATCHED; with builtins, as most tables read here hold a few lines and a
+# grep costs 0.3 s in the debug guest.  mapfile reads the file straight
+# through, as grep does; a loop of `read` seeks back after each line, and
+# a /proc file that changed meanwhile gives torn lines at an offset it
+# seeks to.
+proc_match() {
+	local line lines
+	MATCHED=()
+	mapfile -t lines <"$1"
 	for line in "${lines[@]}"; do
-		[[ $line =~ $2 ]] || continue
-		printf '%s\n' "$line"
-		rc=0
+		[[ ! $line =~ $2 ]] || MATCHED+=("$line")
 	done
-	return "$rc"
+}
+
+# The /proc/net/ctlite lines of netns NS that match the ERE, as grep -E
+# prints them (status 1 when none does); how many, with ct_count
+ct_lines() {
+	proc_match "$(ns_proc_net "$1")/ctlite" "$2"
+	[ "${#MATCHED[@]}" != 0 ] || return 1
+	printf '%s\n' "${MATCHED[@]}"
 }
 ct_count() {
-	local line lines n=0
-	mapfile -t lines <"$(ns_proc_net "$1")/ctlite"
-	for line in "${lines[@]}"; do
-		[[ ! $line =~ $2 ]] || n=$((n + 1))
-	done
-	echo "$n"
+	proc_match "$(ns_proc_net "$1")/ctlite" "$2"
+	echo "${#MATCHED[@]}"
 }
 expect_entry() {
 	ct_lines "$1" "$2" >/dev/null ||
