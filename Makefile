@@ -80,6 +80,9 @@ bench-quick:
 bench-icount:
 	@$(VM)/check.sh bench icount
 
+bench-tbprof:
+	@$(VM)/check.sh bench tbprof
+
 kernel:
 	@$(VM)/deps.sh check
 	@$(VM)/kernel.sh build debug

@@ -78,12 +78,15 @@ esac
 REPS=${bench_reps:-$REPS}
 LARGE_IPS=${bench_large_ips:-$LARGE_IPS}
 TRACKERS="none nf_conntrack ctlite"
+# by hand: bench_trackers=none,ctlite (a kernel parameter) runs only those
+[ -z "${bench_trackers:-}" ] || TRACKERS=${bench_trackers//,/ }
 # transactions of the two-way TCP flow, per repetition (two packets each)
 case "$mode" in
 full) RR_N=20000 ;;
 icount) RR_N=50000 ;;
 *) RR_N=2000 ;;
 esac
+RR_N=${bench_rr_n:-$RR_N}
 PEER=$CTLITE_MODS/ctlite-peer
 # the profile's packets and perf's sampling rate: under -icount, a sample
 # every 50,000 instructions; for a closer look by hand, kernel parameters
@@ -574,6 +577,38 @@ profile() {
 	rm -f "$data"
 }
 
+# tbprof TRACKER KIND: one traffic (udp: one established flow; tcp: the
+# two-way flow) between two calls of sync(2), whose kernel function the
+# QEMU plugin tests/bench/tbcount.c watches for (make bench-tbprof): each
+# call dumps how often every translated block ran since the last.  The
+# index says which dump is which traffic, and how many packets it had;
+# the modules' symbols go beside it, for tests/bench/tbprof.py
+TBPROF_MARKS=0
+tbmark() { sync; TBPROF_MARKS=$((TBPROF_MARKS + 1)); }
+tbprof() {
+	local tr=$1 kind=$2 dir=${BENCH_OUT%/*} res n secs pkts
+	if [ "$kind" = tcp ]; then
+		topology_up "$tr" $UDP_TIMEOUT tcp || { bad "tbprof $tr: set-up"; return; }
+		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
+	else
+		topology_up "$tr" $UDP_TIMEOUT || { bad "tbprof $tr: set-up"; return; }
+		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+	fi
+	tbmark
+	if [ "$kind" = tcp ]; then
+		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1)
+		read -r n secs <<<"$res"
+		pkts=$((2 * n))
+	else
+		pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+		pkts=$PROFILE_PKTS
+	fi
+	tbmark
+	echo "$((TBPROF_MARKS - 1)) $tr $kind $pkts" >>"$dir/tbprof.idx"
+	grep '\[' /proc/kallsyms >"$dir/kallsyms.$((TBPROF_MARKS - 1))"
+	good "tbprof $tr $kind: $pkts packets"
+}
+
 # The large table, one tracker: 2/7 at the large sizes, then 5 (memory over
 # the fill from empty to the largest) and 4 (new flows into it)
 # listing: the time of a full read of /proc/net/ctlite, which resumes
@@ -750,6 +785,16 @@ figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p
 if [ "${bench_profile_only:-0}" = 1 ]; then
 	for tr in $TRACKERS; do
 		tracker_on "$tr" && profile "$tr" "${bench_profile:-udp}"
+	done
+	exit $((failures > 0))
+fi
+if [ -n "${bench_tbprof:-}" ]; then
+	: >"${BENCH_OUT%/*}/tbprof.idx"
+	for tr in $TRACKERS; do
+		tracker_on "$tr" || { bad "$tr: on"; continue; }
+		for kind in ${bench_tbprof//,/ }; do
+			tbprof "$tr" "$kind"
+		done
 	done
 	exit $((failures > 0))
 fi

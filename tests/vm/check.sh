@@ -9,16 +9,20 @@
 # `check.sh demo` (make demo) does the same set-up and boots the guest to
 # tell scripts/demo.sh's story instead; `check.sh stress` (make stress)
 # runs the long reliability run and prints its table; `check.sh bench
-# [full|quick]` (make bench, make bench-quick) builds the non-debug kernel,
-# runs tests/bench/bench.sh in it and writes the report
-# (tests/bench/report.py).
+# [full|quick|icount]` (make bench, make bench-quick, make bench-icount)
+# builds the non-debug kernel, runs tests/bench/bench.sh in it and writes
+# the report (tests/bench/report.py); `check.sh bench tbprof` (make
+# bench-tbprof) counts, in the icount guest, every instruction a UDP and a
+# TCP packet cost in each kernel function (tests/bench/tbcount.c, a QEMU
+# plugin) and prints each tracker's added count by function
+# (tests/bench/tbprof.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-check}
 case "$mode" in
 check | demo | stress | bench) ;;
-*) die "usage: check.sh [check|demo|stress|bench [full|quick]]" ;;
+*) die "usage: check.sh [check|demo|stress|bench [full|quick|icount|tbprof]]" ;;
 esac
 
 # build FLAVOUR: the guest kernel (cached) and ctlite against it; sets
@@ -35,7 +39,7 @@ build() {
 
 if [ "$mode" = bench ]; then
 	length=${2:-full}
-	case "$length" in full | icount | quick) ;; *) die "bench is full, icount or quick" ;; esac
+	case "$length" in full | icount | quick | tbprof) ;; *) die "bench is full, icount, quick or tbprof" ;; esac
 	"$CTLITE_TOP/tests/vm/deps.sh" bench
 	build bench
 	# the iptables extension, for the firewall scenarios, and the
@@ -52,13 +56,31 @@ if [ "$mode" = bench ]; then
 	if [ "$length" != quick ]; then timeout_s=3600; else timeout_s=900; fi
 	icount=${CTLITE_ICOUNT:-0}
 	[ "$length" != icount ] || icount=1
-	CTLITE_GUEST=bench CTLITE_BENCH=$length CTLITE_MEM=${CTLITE_MEM:-2G} \
+	guest_length=$length
+	if [ "$length" = tbprof ]; then
+		# the icount guest's per-packet traffic between two calls of
+		# sync(2), at whose kernel function the plugin dumps its counts
+		# (the guest kernel has no KASLR: System.map's address is it)
+		icount=1 guest_length=icount
+		mark=$(awk '$3 == "__x64_sys_sync" { print $1 }' "$kdir/System.map")
+		[ -n "$mark" ] || die "no __x64_sys_sync in $kdir/System.map"
+		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$out/tbcount.so" \
+			"$CTLITE_TOP/tests/bench/tbcount.c"
+		rm -rf "$run.dumps"
+		mkdir -p "$run.dumps"
+		export CTLITE_QEMU_ARGS="-plugin $out/tbcount.so,out=$run.dumps/d,mark=$mark"
+		export CTLITE_CMDLINE="bench_tbprof=udp,tcp ${CTLITE_CMDLINE:-}"
+	fi
+	CTLITE_GUEST=bench CTLITE_BENCH=$guest_length CTLITE_MEM=${CTLITE_MEM:-2G} \
 		CTLITE_ICOUNT=$icount \
 		CTLITE_PIN=${CTLITE_PIN:-1} \
 		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
 		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
 		tee "$run.log" || rc=$?
-	if [ -s "$run/results/bench.tsv" ]; then
+	if [ "$length" = tbprof ]; then
+		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$run/results" "$run.dumps/d" \
+			"$kdir/System.map" | tee "$run.txt" || rc=1
+	elif [ -s "$run/results/bench.tsv" ]; then
 		if [ "$length" != quick ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
 		python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
 			"$dest" "$kdir/.config" || rc=1

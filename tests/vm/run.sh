@@ -15,7 +15,8 @@
 # under TCG), CTLITE_ONLY (comma-separated globs of test names; see guest.sh),
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
-# CTLITE_CMDLINE (more kernel parameters), CTLITE_PIN (1: vCPU 0 gets a
+# CTLITE_CMDLINE (more kernel parameters), CTLITE_QEMU_ARGS (more of
+# QEMU's, split at blanks: a plugin, for make bench-tbprof), CTLITE_PIN (1: vCPU 0 gets a
 # host CPU of its own; make bench sets it), CTLITE_ICOUNT (1: under TCG,
 # the guest's clock counts instructions, one a nanosecond, so a rate the
 # guest measures is a count of work that the host's speed cannot move;
@@ -134,6 +135,8 @@ boot() {
 	# there even if QEMU dies before it opens it
 	: >"$console"
 	start=$(date +%s)
+	local qextra=()
+	read -ra qextra <<<"${CTLITE_QEMU_ARGS:-}"
 	[ "$pin" = 0 ] || pin_vcpu0 &
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 -name ctlite,debug-threads=on \
 		-nodefaults -no-reboot -display none -machine q35 -smp "$cpus" -m "$mem" \
@@ -143,7 +146,7 @@ boot() {
 		-device virtio-9p-pci,fsdev=root,mount_tag=root \
 		-fsdev local,id=results,path="$run/results",security_model=none \
 		-device virtio-9p-pci,fsdev=results,mount_tag=results \
-		-serial file:"$console" -serial stdio </dev/null &
+		-serial file:"$console" -serial stdio "${qextra[@]}" </dev/null &
 	qpid=$!
 	# timeout puts QEMU in a process group of its own: pass an interrupt on
 	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
