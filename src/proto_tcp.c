@@ -191,9 +191,9 @@ enum win {
  * that is in the window but not exact must not move the very numbers that
  * say what exact is.
  */
-static enum win tcp_in_window(struct ctlite_entry *e, u8 *flags,
-			      const struct ctlite_pkt *pkt, unsigned int s,
-			      u8 state, bool commit)
+static __always_inline enum win
+tcp_in_window(struct ctlite_entry *e, u8 *flags, const struct ctlite_pkt *pkt,
+	      unsigned int s, u8 state, bool commit)
 {
 	struct ctlite_tcp_win *w = &e->tcp;
 	bool syn = pkt->tcp_flags & TCPHDR_SYN;
@@ -338,11 +338,10 @@ static enum ctlite_update win_update(struct ctlite_entry *e, u8 flags, enum win 
  *
  * Return: what the segment did.
  */
-enum ctlite_update ctlite_tcp_update(struct ctlite_table *table,
-				     const struct ctlite_conf *conf,
-				     struct ctlite_entry *e,
-				     const struct ctlite_locked *l,
-				     const struct ctlite_pkt *pkt, u32 now)
+__always_inline enum ctlite_update
+ctlite_tcp_update(struct ctlite_table *table, const struct ctlite_conf *conf,
+		  struct ctlite_entry *e, const struct ctlite_locked *l,
+		  const struct ctlite_pkt *pkt, u32 now)
 {
 	unsigned int class = tcp_class(pkt->tcp_flags), s = pkt->src_is_1;
 	u8 flags = e->flags, old = e->state, new;

@@ -205,8 +205,9 @@ static struct ctlite_buckets *home(struct ctlite_table *table, u32 hash,
  *
  * Return: true if the bucket is where its flows live.
  */
-bool ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
-		    unsigned int bucket, struct ctlite_locked *l)
+__always_inline bool
+ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
+	       unsigned int bucket, struct ctlite_locked *l)
 	__acquires(l->lock)
 {
 	l->b = b;
@@ -227,8 +228,8 @@ bool ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
  * ctlite_table_unlock(): a resize moving it waits for the lock.  Call with
  * RCU read lock.
  */
-void ctlite_table_lock(struct ctlite_table *table, u32 hash,
-		       struct ctlite_locked *l)
+__always_inline void ctlite_table_lock(struct ctlite_table *table, u32 hash,
+					struct ctlite_locked *l)
 	__acquires(l->lock)
 {
 	struct ctlite_buckets *b;
@@ -247,7 +248,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lock);
  * ctlite_table_unlock() - release what ctlite_table_lock() took
  * @l: the locked bucket
  */
-void ctlite_table_unlock(struct ctlite_locked *l)
+__always_inline void ctlite_table_unlock(struct ctlite_locked *l)
 	__releases(l->lock)
 {
 	spin_unlock_bh(l->lock);

@@ -796,6 +796,8 @@ if [ -n "${bench_tbprof:-}" ]; then
 			tbprof "$tr" "$kind"
 		done
 	done
+	# the TCP server holds this script's output open
+	topology_down
 	exit $((failures > 0))
 fi
 for r in $(seq 1 $REPS); do

@@ -29,6 +29,8 @@ import sys
 # below this many instructions per packet, a function's difference is the
 # background's (timers, the GC, RCU): not listed
 FLOOR = 1.0
+# x86-64: the kernel's half of the address space starts here
+USER_END = 0xffff800000000000
 
 
 def symbols(system_map, kallsyms):
@@ -62,7 +64,11 @@ def load(results, prefix, system_map):
                     va, n, count = rec.split()
                     va, n, count = int(va, 16), int(n), int(count)
                     i = bisect.bisect_right(addrs, va) - 1
-                    name = names[i] if i >= 0 else hex(va)
+                    if va < USER_END:
+                        # the programs', at addresses each run places anew
+                        i, name = -1, '(user space)'
+                    else:
+                        name = names[i] if i >= 0 else hex(va)
                     funcs[name] += n * count
                     blocks[(name, va - addrs[i] if i >= 0 else 0, n)] += count
             runs[kind][tracker] = (int(pkts), funcs, blocks)
