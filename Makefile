@@ -10,7 +10,7 @@ export KERNEL
 
 VM := tests/vm
 
-.PHONY: all modules tools check demo stress bench bench-quick bench-icount kernel lint install \
+.PHONY: all modules tools check demo stress bench bench-quick bench-icount bench-tbprof kernel lint install \
 	install-config dkms-install dkms-remove version clean help
 
 # The release, from the one place it is written
@@ -181,6 +181,8 @@ help:
 	@echo '                  only checks that every figure was produced'
 	@echo '  make bench-icount  the per-packet scenarios in a guest whose clock'
 	@echo '                  counts instructions (QEMU -icount): figures noise cannot move'
+	@echo '  make bench-tbprof  only the exact count by function of that run: each'
+	@echo "                  tracker's added instructions per packet (5 minutes)"
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make version    print the release ($(VERSION))'

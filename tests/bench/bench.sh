@@ -788,8 +788,12 @@ if [ "${bench_profile_only:-0}" = 1 ]; then
 	done
 	exit $((failures > 0))
 fi
-if [ -n "${bench_tbprof:-}" ]; then
-	: >"${BENCH_OUT%/*}/tbprof.idx"
+# bench_tbprof=udp,tcp (make bench-icount and make bench-tbprof set it,
+# with the plugin): the exact count by function replaces perf's profile;
+# bench_tbprof_only=1 (make bench-tbprof): that alone
+[ -z "${bench_tbprof:-}" ] || : >"${BENCH_OUT%/*}/tbprof.idx"
+tbprofs() {
+	local tr kind
 	for tr in $TRACKERS; do
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
 		for kind in ${bench_tbprof//,/ }; do
@@ -798,6 +802,9 @@ if [ -n "${bench_tbprof:-}" ]; then
 	done
 	# the TCP server holds this script's output open
 	topology_down
+}
+if [ "${bench_tbprof_only:-0}" = 1 ]; then
+	tbprofs
 	exit $((failures > 0))
 fi
 for r in $(seq 1 $REPS); do
@@ -808,11 +815,16 @@ for r in $(seq 1 $REPS); do
 		firewall_round "$tr" "$r"
 	done
 done
-for tr in nf_conntrack ctlite; do
-	say "== profile: $tr"
-	tracker_on "$tr" || { bad "$tr: on"; continue; }
-	profile "$tr"
-done
+if [ -n "${bench_tbprof:-}" ]; then
+	say "== instructions by function: $TRACKERS"
+	tbprofs
+else
+	for tr in nf_conntrack ctlite; do
+		say "== profile: $tr"
+		tracker_on "$tr" || { bad "$tr: on"; continue; }
+		profile "$tr"
+	done
+fi
 for tr in $TRACKERS; do
 	say "== large table: $tr"
 	tracker_on "$tr" || { bad "$tr: on"; continue; }

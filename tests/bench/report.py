@@ -126,11 +126,38 @@ def icount_report(figs, info, dest, tsv):
     table = "\n".join(lines)
     goal_table = "\n".join(["| goal (issue #19) | measured | target | |",
                              "|---|---|---|---|"] + goals)
+    # make bench-icount's count by function (tests/bench/tbprof.py), when
+    # the run had the plugin; else perf's profile
+    tbprof = os.path.join(os.path.dirname(os.path.abspath(tsv)), "tbprof.md")
+    by_function = open(tbprof).read().strip() if os.path.exists(tbprof) else ""
     prof = [f"| {tr} | {fmt(median(figs, 'profile', tr, 'own_ns_per_packet'))} |"
             for tr in ("nf_conntrack", "ctlite")
             if median(figs, "profile", tr, "own_ns_per_packet") is not None]
     prof_table = "\n".join(["| tracker | instructions per packet in its own code |",
                              "|---|---:|"] + prof) if prof else "(no profile in this run)"
+    profile_section = f"""## From a profile
+
+perf samples the guest's clock (here, instructions) while one UDP flow's
+packets go through; the tracker's own code (ctlite: its module and
+hsiphash; nf_conntrack: nf_conntrack, nf_defrag_ipv4, nft_ct and siphash)
+per packet.  It includes the GC's passes over the profile's whole window, so
+it is an upper bound.  Samples under TCG cluster where translated blocks
+begin, so a share is indicative: the rates above are the measure.
+
+{prof_table}
+"""
+    by_function_section = f"""## Where the instructions go, by function
+
+The same traffic once more per tracker (one established UDP flow, the
+two-way TCP flow), each between two calls of sync(2), under a QEMU plugin
+(tests/bench/tbcount.c) that counts how often every translated block
+runs: its instructions times its runs, summed by the function it is in,
+per packet, over no tracking.  A count, not a sample: the split between
+functions is exact.  "The rest" is what ran by the clock (timers, the
+GC) or warmed up (the slab's per-CPU lists) in one run and not the other.
+
+{by_function}
+"""
     md = f"""# ctlite benchmarks: instructions per packet
 
 A `make bench-icount` run: the per-packet scenarios of
@@ -166,16 +193,7 @@ tracker); "+" is a tracker's added count over no tracking.
 
 {table}
 
-## From a profile
-
-perf samples the guest's clock (here, instructions) while one UDP flow's
-packets go through; the tracker's own code (ctlite: its module and
-hsiphash; nf_conntrack: nf_conntrack, nf_defrag_ipv4, nft_ct and siphash)
-per packet.  It includes the GC's passes over the profile's whole window, so
-it is an upper bound.  Samples under TCG cluster where translated blocks
-begin, so a share is indicative: the rates above are the measure.
-
-{prof_table}
+{by_function_section if by_function else profile_section}
 
 ## Goals
 

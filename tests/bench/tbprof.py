@@ -13,12 +13,15 @@ functions is exact (perf's samples under TCG cluster where blocks
 begin, and were off by half).
 
 Usage: tbprof.py RESULTS DUMP_PREFIX SYSTEM_MAP [TOP]
+       tbprof.py RESULTS DUMP_PREFIX SYSTEM_MAP --markdown
        tbprof.py RESULTS DUMP_PREFIX SYSTEM_MAP --blocks KIND TRACKER FUNC...
 
 RESULTS holds the guest's tbprof.idx (dump number, tracker, traffic,
 packets) and kallsyms.N (the modules' symbols at dump N).  The first
 form prints, per traffic, each tracker's added instructions (over no
-tracking) by function, largest first; the second, the blocks of the
+tracking) by function, largest first; the second, the same as tables
+for docs/benchmarks-icount.md, grouped (the tracker's own code, the
+hooks both pay, the nft rule, the rest); the third, the blocks of the
 named functions (offset in the function, instructions, runs per packet),
 for objdump's disassembly beside them.
 """
@@ -96,6 +99,73 @@ def report(runs, top):
         print()
 
 
+# What both trackers pay for being netfilter hooks: the hook calls, the
+# inline part of NF_HOOK in the IP functions, defragmentation
+HOOKS = {'nf_hook_slow', 'ip_output', 'ip_local_deliver', '__ip_local_out',
+         'ip_local_out', 'ip_rcv', 'ip_forward', 'ip_finish_output'}
+# the kernel's locking and BH functions a tracker calls for its entries
+LOCKS = {'_raw_spin_lock_bh', '_raw_spin_unlock_bh', '__local_bh_enable_ip',
+         '_raw_spin_lock', '_raw_spin_unlock'}
+TRAFFIC = {'udp': 'UDP, one established flow (tracked once)',
+           'tcp': 'TCP, the two-way flow (each packet tracked three times)'}
+
+
+def group(tracker, f):
+    """Which part of a tracker's added count function @f is."""
+    mod = f[f.index('[') + 1:-1] if f.endswith(']') else ''
+    if mod == tracker or (tracker == 'ctlite' and f.startswith('hsiphash')) or \
+            (tracker == 'nf_conntrack' and 'siphash' in f) or f in LOCKS:
+        return 'own'
+    if f in HOOKS or mod.startswith('nf_defrag'):
+        return 'hooks'
+    if mod.startswith('nf') and mod != 'nf_conntrack':
+        return 'rule'
+    return 'rest'
+
+
+def markdown(runs, top):
+    for kind, trackers in runs.items():
+        per = {t: {f: v / p for f, v in funcs.items()}
+               for t, (p, funcs, _) in trackers.items()}
+        if not {'none', 'nf_conntrack', 'ctlite'} <= set(per):
+            continue
+        none = per['none']
+        added = {t: {f: per[t].get(f, 0) - none.get(f, 0)
+                     for f in set(per[t]) | set(none)}
+                 for t in ('nf_conntrack', 'ctlite')}
+        sums = {t: collections.Counter() for t in added}
+        for t, d in added.items():
+            for f, v in d.items():
+                sums[t][group(t, f)] += v
+
+        def row(label, a, b):
+            r = '%.2f' % (b / a) if a > 0 else ''
+            return '| %s | %.0f | %.0f | %s |' % (label, a, b, r)
+        print('### %s\n' % TRAFFIC.get(kind, kind))
+        print('| instructions per packet | nf_conntrack + | ctlite + | ctlite / nf_conntrack |')
+        print('|---|---:|---:|---:|')
+        nc, cl = added['nf_conntrack'], added['ctlite']
+        print(row('all (over %.0f with no tracking)' % sum(none.values()),
+                  sum(nc.values()), sum(cl.values())))
+        print(row("the tracker's own code: its module, its keyed hash, the locks it takes",
+                  sums['nf_conntrack']['own'], sums['ctlite']['own']))
+        print(row("netfilter's hook calls and defragmentation, which both pay",
+                  sums['nf_conntrack']['hooks'], sums['ctlite']['hooks']))
+        print(row("the nft rule (`ct state` for nf_conntrack, `meta l4proto` otherwise)",
+                  sums['nf_conntrack']['rule'], sums['ctlite']['rule']))
+        print(row('the rest (the background, allocations; either sign)',
+                  sums['nf_conntrack']['rest'], sums['ctlite']['rest']))
+        print()
+        print('| function | nf_conntrack + | ctlite + |')
+        print('|---|---:|---:|')
+        names = sorted((f for f in set(nc) | set(cl)
+                        if max(abs(nc.get(f, 0)), abs(cl.get(f, 0))) >= FLOOR),
+                       key=lambda f: -max(abs(nc.get(f, 0)), abs(cl.get(f, 0))))[:top]
+        for f in names:
+            print('| `%s` | %.0f | %.0f |' % (f, nc.get(f, 0), cl.get(f, 0)))
+        print()
+
+
 def blocks(runs, kind, tracker, funcs):
     pkts, _, bl = runs[kind][tracker]
     for fn in funcs:
@@ -111,6 +181,8 @@ def main(argv):
     runs = load(argv[1], argv[2], argv[3])
     if len(argv) > 4 and argv[4] == '--blocks':
         blocks(runs, argv[5], argv[6], argv[7:])
+    elif len(argv) > 4 and argv[4] == '--markdown':
+        markdown(runs, 16)
     else:
         report(runs, int(argv[4]) if len(argv) > 4 else 25)
 

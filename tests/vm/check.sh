@@ -58,10 +58,13 @@ if [ "$mode" = bench ]; then
 	[ "$length" != icount ] || icount=1
 	guest_length=$length
 	if [ "$length" = tbprof ]; then
-		# the icount guest's per-packet traffic between two calls of
+		icount=1 guest_length=icount
+		export CTLITE_CMDLINE="bench_tbprof_only=1 ${CTLITE_CMDLINE:-}"
+	fi
+	if [ "$guest_length" = icount ]; then
+		# the per-packet traffic once more, between two calls of
 		# sync(2), at whose kernel function the plugin dumps its counts
 		# (the guest kernel has no KASLR: System.map's address is it)
-		icount=1 guest_length=icount
 		mark=$(awk '$3 == "__x64_sys_sync" { print $1 }' "$kdir/System.map")
 		[ -n "$mark" ] || die "no __x64_sys_sync in $kdir/System.map"
 		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$out/tbcount.so" \
@@ -77,10 +80,13 @@ if [ "$mode" = bench ]; then
 		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
 		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
 		tee "$run.log" || rc=$?
-	if [ "$length" = tbprof ]; then
+	if [ "$guest_length" = icount ] && [ -s "$run/results/tbprof.idx" ]; then
 		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$run/results" "$run.dumps/d" \
 			"$kdir/System.map" | tee "$run.txt" || rc=1
-	elif [ -s "$run/results/bench.tsv" ]; then
+		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$run/results" "$run.dumps/d" \
+			"$kdir/System.map" --markdown >"$run/results/tbprof.md" || rc=1
+	fi
+	if [ "$length" != tbprof ] && [ -s "$run/results/bench.tsv" ]; then
 		if [ "$length" != quick ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
 		python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
 			"$dest" "$kdir/.config" || rc=1
