@@ -5,7 +5,8 @@
  * function exactly.  Arguments: out=PREFIX (dumps go to PREFIX.0,
  * PREFIX.1, ...), mark=ADDR (hex, a guest kernel function the guest calls
  * between phases: each call dumps the counts since the last and clears
- * them).  A dump's lines: block address, instructions, runs.
+ * them).  A dump's lines: block address, instructions, runs; user space
+ * is one line, address 0, whose runs are its instructions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 /* blocks a run may translate: the guest kernel has some 100,000 */
 #define SLOTS 4194304u
+/* x86-64: the kernel's half of the address space */
+#define KERNEL_START 0xffff800000000000ull
 
 struct rec {
 	unsigned long long va;
@@ -24,7 +27,7 @@ struct rec {
 	unsigned long long runs;
 };
 
-static struct rec *tab;
+static struct rec *tab, *user;
 static const char *prefix = "tbcount";
 static unsigned long long mark;
 static unsigned int dumps, used;
@@ -84,6 +87,19 @@ static void on_trans(unsigned long long id, struct qemu_plugin_tb *tb)
 	struct rec *r;
 
 	(void)id;
+	if (mark && va == mark)
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_mark,
+						     QEMU_PLUGIN_CB_NO_REGS, NULL);
+	/*
+	 * User space: one count of instructions for all of it.  Its blocks
+	 * lie where each process's randomized layout put them, a new set per
+	 * program run, and would fill the table in a long run
+	 */
+	if (va < KERNEL_START) {
+		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+							 &user->runs, n);
+		return;
+	}
 	r = slot(va, n);
 	if (!r) {
 		if (used == SLOTS / 2 + 1)
@@ -93,9 +109,6 @@ static void on_trans(unsigned long long id, struct qemu_plugin_tb *tb)
 	}
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
 						 &r->runs, 1);
-	if (mark && va == mark)
-		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_mark,
-						     QEMU_PLUGIN_CB_NO_REGS, NULL);
 }
 
 static void at_exit_dump(unsigned long long id, void *udata)
@@ -121,6 +134,8 @@ int qemu_plugin_install(unsigned long long id, const void *info,
 	tab = calloc(SLOTS, sizeof(*tab));
 	if (!tab)
 		return -1;
+	/* user space's count: a block at address 0 of one instruction */
+	user = slot(0, 1);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, at_exit_dump, NULL);
 	return 0;

@@ -56,40 +56,54 @@ if [ "$mode" = bench ]; then
 	if [ "$length" != quick ]; then timeout_s=3600; else timeout_s=900; fi
 	icount=${CTLITE_ICOUNT:-0}
 	[ "$length" != icount ] || icount=1
-	guest_length=$length
-	if [ "$length" = tbprof ]; then
-		icount=1 guest_length=icount
-		export CTLITE_CMDLINE="bench_tbprof_only=1 ${CTLITE_CMDLINE:-}"
-	fi
-	if [ "$guest_length" = icount ]; then
-		# the per-packet traffic once more, between two calls of
-		# sync(2), at whose kernel function the plugin dumps its counts
-		# (the guest kernel has no KASLR: System.map's address is it)
+	# bench_guest LENGTH RUN: boot the bench guest for one run
+	bench_guest() {
+		CTLITE_GUEST=bench CTLITE_BENCH=$1 CTLITE_MEM=${CTLITE_MEM:-2G} \
+			CTLITE_ICOUNT=$icount \
+			CTLITE_PIN=${CTLITE_PIN:-1} \
+			CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
+			"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$2" |
+			tee "$2.log" || rc=$?
+	}
+	# tbprof_guest RUN: the per-packet traffic once more, each tracker's
+	# between two calls of sync(2), at whose kernel function the QEMU
+	# plugin dumps its counts (the guest kernel has no KASLR: System.map
+	# gives the address), then the count by function (tbprof.py) to
+	# RUN.txt and, as tables, to RUN/results/tbprof.md.  A boot of its
+	# own: a run with the plugin loaded moved an -icount rate's baseline
+	# by 200 instructions a packet
+	tbprof_guest() {
+		local mark
 		mark=$(awk '$3 == "__x64_sys_sync" { print $1 }' "$kdir/System.map")
 		[ -n "$mark" ] || die "no __x64_sys_sync in $kdir/System.map"
 		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$out/tbcount.so" \
 			"$CTLITE_TOP/tests/bench/tbcount.c"
-		rm -rf "$run.dumps"
-		mkdir -p "$run.dumps"
-		export CTLITE_QEMU_ARGS="-plugin $out/tbcount.so,out=$run.dumps/d,mark=$mark"
-		export CTLITE_CMDLINE="bench_tbprof=udp,tcp ${CTLITE_CMDLINE:-}"
-	fi
-	CTLITE_GUEST=bench CTLITE_BENCH=$guest_length CTLITE_MEM=${CTLITE_MEM:-2G} \
-		CTLITE_ICOUNT=$icount \
-		CTLITE_PIN=${CTLITE_PIN:-1} \
-		CTLITE_TIMEOUT=${CTLITE_TIMEOUT:-$timeout_s} \
-		"$CTLITE_TOP/tests/vm/run.sh" "$kdir" "$out/modules" "$run" |
-		tee "$run.log" || rc=$?
-	if [ "$guest_length" = icount ] && [ -s "$run/results/tbprof.idx" ]; then
-		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$run/results" "$run.dumps/d" \
-			"$kdir/System.map" | tee "$run.txt" || rc=1
-		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$run/results" "$run.dumps/d" \
-			"$kdir/System.map" --markdown >"$run/results/tbprof.md" || rc=1
-	fi
-	if [ "$length" != tbprof ] && [ -s "$run/results/bench.tsv" ]; then
-		if [ "$length" != quick ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
-		python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
-			"$dest" "$kdir/.config" || rc=1
+		rm -rf "$1.dumps"
+		mkdir -p "$1.dumps"
+		icount=1
+		CTLITE_QEMU_ARGS="-plugin $out/tbcount.so,out=$1.dumps/d,mark=$mark" \
+			CTLITE_CMDLINE="bench_tbprof=udp,tcp bench_tbprof_only=1 ${CTLITE_CMDLINE:-}" \
+			bench_guest icount "$1"
+		[ -s "$1/results/tbprof.idx" ] || { rc=1; return; }
+		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$1/results" "$1.dumps/d" \
+			"$kdir/System.map" | tee "$1.txt" || rc=1
+		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$1/results" "$1.dumps/d" \
+			"$kdir/System.map" --markdown >"$1/results/tbprof.md" || rc=1
+	}
+	if [ "$length" = tbprof ]; then
+		tbprof_guest "$run"
+	else
+		bench_guest "$length" "$run"
+		# make bench-icount: where the instructions go, for its report
+		if [ "$length" = icount ]; then
+			tbprof_guest "$out/tbprof"
+			cp "$out/tbprof/results/tbprof.md" "$run/results/" 2>/dev/null
+		fi
+		if [ -s "$run/results/bench.tsv" ]; then
+			if [ "$length" != quick ]; then dest=$CTLITE_TOP/docs; else dest=$run; fi
+			python3 "$CTLITE_TOP/tests/bench/report.py" "$run/results/bench.tsv" \
+				"$dest" "$kdir/.config" || rc=1
+		fi
 	fi
 	# the verdict stays the last line
 	tail -n 1 "$run.log"
