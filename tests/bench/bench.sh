@@ -512,17 +512,25 @@ firewall_round() {
 # hand): udp (that one flow, the default), new (every packet a new flow)
 # or tcp (the two-way TCP flow, all CPUs sampled: both its ends run; per
 # packet it is exact under -icount, whose guest has one CPU).
+# traffic_up TRACKER KIND: the topology for a profiled traffic (tcp: with
+# the server's namespace), the flow already established
+traffic_up() {
+	if [ "$2" = tcp ]; then
+		topology_up "$1" $UDP_TIMEOUT tcp || return
+		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
+	else
+		topology_up "$1" $UDP_TIMEOUT || return
+		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+	fi
+	return 0
+}
+
 profile() {
 	local tr=$1 kind=${2:-udp} data=$TMPDIR/perf.$1 pid pps idle mine busy
 	local cpus=(-C 0) res n secs
 	command -v perf >/dev/null || { say "profile: no perf"; return 0; }
-	if [ "$kind" = tcp ]; then
-		cpus=(-a)
-		topology_up "$tr" $UDP_TIMEOUT tcp || { bad "profile $tr: set-up"; return; }
-	else
-		topology_up "$tr" $UDP_TIMEOUT || { bad "profile $tr: set-up"; return; }
-		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
-	fi
+	[ "$kind" != tcp ] || cpus=(-a)
+	traffic_up "$tr" "$kind" || { bad "profile $tr: set-up"; return; }
 	perf record -q "${cpus[@]}" -e cpu-clock -F $PROFILE_HZ -o "$data" >/dev/null 2>&1 &
 	pid=$!
 	sleep 2
@@ -587,13 +595,7 @@ TBPROF_MARKS=0
 tbmark() { sync; TBPROF_MARKS=$((TBPROF_MARKS + 1)); }
 tbprof() {
 	local tr=$1 kind=$2 dir=${BENCH_OUT%/*} res n secs pkts
-	if [ "$kind" = tcp ]; then
-		topology_up "$tr" $UDP_TIMEOUT tcp || { bad "tbprof $tr: set-up"; return; }
-		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
-	else
-		topology_up "$tr" $UDP_TIMEOUT || { bad "tbprof $tr: set-up"; return; }
-		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
-	fi
+	traffic_up "$tr" "$kind" || { bad "tbprof $tr: set-up"; return; }
 	tbmark
 	if [ "$kind" = tcp ]; then
 		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1)
@@ -788,23 +790,20 @@ if [ "${bench_profile_only:-0}" = 1 ]; then
 	done
 	exit $((failures > 0))
 fi
-# bench_tbprof=udp,tcp (make bench-icount and make bench-tbprof set it,
-# with the plugin): the exact count by function replaces perf's profile;
-# bench_tbprof_only=1 (make bench-tbprof): that alone
-[ -z "${bench_tbprof:-}" ] || : >"${BENCH_OUT%/*}/tbprof.idx"
-tbprofs() {
-	local tr kind
+# bench_tbprof_only=1 (make bench-tbprof, and make bench-icount's second
+# boot, with the plugin loaded): each tracker's traffic for the count by
+# function, and nothing else; bench_tbprof=udp (or tcp) only that one
+if [ "${bench_tbprof_only:-0}" = 1 ]; then
+	: >"${BENCH_OUT%/*}/tbprof.idx"
+	kinds=${bench_tbprof:-udp,tcp}
 	for tr in $TRACKERS; do
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
-		for kind in ${bench_tbprof//,/ }; do
+		for kind in ${kinds//,/ }; do
 			tbprof "$tr" "$kind"
 		done
 	done
 	# the TCP server holds this script's output open
 	topology_down
-}
-if [ "${bench_tbprof_only:-0}" = 1 ]; then
-	tbprofs
 	exit $((failures > 0))
 fi
 for r in $(seq 1 $REPS); do
@@ -815,16 +814,11 @@ for r in $(seq 1 $REPS); do
 		firewall_round "$tr" "$r"
 	done
 done
-if [ -n "${bench_tbprof:-}" ]; then
-	say "== instructions by function: $TRACKERS"
-	tbprofs
-else
-	for tr in nf_conntrack ctlite; do
-		say "== profile: $tr"
-		tracker_on "$tr" || { bad "$tr: on"; continue; }
-		profile "$tr"
-	done
-fi
+for tr in nf_conntrack ctlite; do
+	say "== profile: $tr"
+	tracker_on "$tr" || { bad "$tr: on"; continue; }
+	profile "$tr"
+done
 for tr in $TRACKERS; do
 	say "== large table: $tr"
 	tracker_on "$tr" || { bad "$tr: on"; continue; }

@@ -82,7 +82,7 @@ if [ "$mode" = bench ]; then
 		mkdir -p "$1.dumps"
 		icount=1
 		CTLITE_QEMU_ARGS="-plugin $out/tbcount.so,out=$1.dumps/d,mark=$mark" \
-			CTLITE_CMDLINE="bench_tbprof=udp,tcp bench_tbprof_only=1 ${CTLITE_CMDLINE:-}" \
+			CTLITE_CMDLINE="bench_tbprof_only=1 ${CTLITE_CMDLINE:-}" \
 			bench_guest icount "$1"
 		[ -s "$1/results/tbprof.idx" ] || { rc=1; return; }
 		python3 "$CTLITE_TOP/tests/bench/tbprof.py" "$1/results" "$1.dumps/d" \

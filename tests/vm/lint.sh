@@ -40,8 +40,9 @@ note "checkpatch --strict on ${#files[@]} files"
 checkpatch "" "${kfiles[@]}"
 checkpatch LINUX_VERSION_CODE,CONSTANT_COMPARISON include/ctlite/compat.h
 
-# The fuzzer and the peers are user-space C: kernel style, but without the
-# kernel's types and attribute macros
+# The fuzzer, the peers, the bench's QEMU plugin and the tools are
+# user-space C: kernel style, but without the kernel's types and attribute
+# macros
 tools=(tests/fuzz/*.c tests/peer/*.c tests/bench/*.c tests/bench/*.h tools/*.c)
 note "checkpatch --strict on ${#tools[@]} user-space files"
 checkpatch PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO "${tools[@]}"

@@ -16,8 +16,8 @@
 # CTLITE_GUEST (check, the default, demo, stress or bench: what the guest
 # runs), CTLITE_BENCH (full or quick: the bench run's length),
 # CTLITE_CMDLINE (more kernel parameters), CTLITE_QEMU_ARGS (more of
-# QEMU's, split at blanks: a plugin, for make bench-tbprof), CTLITE_PIN (1: vCPU 0 gets a
-# host CPU of its own; make bench sets it), CTLITE_ICOUNT (1: under TCG,
+# QEMU's, split at blanks: make bench-tbprof's plugin), CTLITE_PIN (1:
+# vCPU 0 gets a host CPU of its own; make bench sets it), CTLITE_ICOUNT (1: under TCG,
 # the guest's clock counts instructions, one a nanosecond, so a rate the
 # guest measures is a count of work that the host's speed cannot move;
 # make bench's second boot), CTLITE_HOST_TAP (a file of TAP
