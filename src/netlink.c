@@ -713,36 +713,18 @@ err_size:
 
 /* --- events -------------------------------------------------------------- */
 
-/**
- * ctlite_event_send() - send an entry's event to its namespace's listeners
- * @table: the entry's table; KUnit's tables have no listeners
- * @t: the entry's namespace's share, or NULL to look it up
- * @entry: the entry, its bucket locked (so its events go out in order)
- * @event: enum ctlite_event
- * @reason: enum ctlite_reason for CTLITE_EVENT_DESTROY, else 0
- *
- * Call through ctlite_event(), which costs nothing until someone listens.
- * Any context; an event that cannot be built, or not delivered to a
- * listener that set NETLINK_BROADCAST_ERROR, is counted in the namespace's
- * events_lost (a listener also sees ENOBUFS on its socket when its buffer
- * was full).
+/*
+ * Build @entry's event and multicast it in @net; out of line, so that an
+ * event nobody listens to does not pay for this frame
  */
-void ctlite_event_send(struct ctlite_table *table, struct ctlite_tenant *t,
-		       const struct ctlite_entry *entry, u8 event, u8 reason)
+static noinline void event_build_send(struct net *net,
+				      const struct ctlite_entry *entry,
+				      u8 event, u8 reason)
 {
 	struct sk_buff *msg;
-	struct net *net;
 	void *hdr;
 	int err;
 
-	if (table != ctlite_table || !READ_ONCE(genl_up))
-		return;
-	/* the entry is hashed, so its namespace and tenant are alive */
-	if (!t)
-		t = xa_load(&table->tenants, entry->net_id);
-	net = t ? READ_ONCE(t->net) : NULL;
-	if (!net || !genl_has_listeners(&ctlite_genl, net, 0))
-		return;
 	msg = genlmsg_new(2 * nla_total_size(sizeof(u8)) + flow_size(), GFP_ATOMIC);
 	if (!msg)
 		goto lost;
@@ -762,6 +744,37 @@ void ctlite_event_send(struct ctlite_table *table, struct ctlite_tenant *t,
 
 lost:
 	ctlite_stat_add(ctlite_pernet(net), CTLITE_STAT_EVENTS_LOST, 1);
+}
+
+/**
+ * ctlite_event_send() - send an entry's event to its namespace's listeners
+ * @table: the entry's table; KUnit's tables have no listeners
+ * @t: the entry's namespace's share, or NULL to look it up
+ * @entry: the entry, its bucket locked (so its events go out in order)
+ * @event: enum ctlite_event
+ * @reason: enum ctlite_reason for CTLITE_EVENT_DESTROY, else 0
+ *
+ * Call through ctlite_event(), which costs nothing until someone listens.
+ * Where the kernel does not say when a socket joins (before 6.7), every
+ * event comes here, and most find no listener: that look is all this
+ * function does, the message is built elsewhere.  Any context; an event
+ * that cannot be built, or not delivered to a listener that set
+ * NETLINK_BROADCAST_ERROR, is counted in the namespace's events_lost (a
+ * listener also sees ENOBUFS on its socket when its buffer was full).
+ */
+void ctlite_event_send(struct ctlite_table *table, struct ctlite_tenant *t,
+		       const struct ctlite_entry *entry, u8 event, u8 reason)
+{
+	struct net *net;
+
+	if (table != ctlite_table || !READ_ONCE(genl_up))
+		return;
+	/* the entry is hashed, so its namespace and tenant are alive */
+	if (!t)
+		t = xa_load(&table->tenants, entry->net_id);
+	net = t ? READ_ONCE(t->net) : NULL;
+	if (net && genl_has_listeners(&ctlite_genl, net, 0))
+		event_build_send(net, entry, event, reason);
 }
 
 #ifdef CTLITE_GENL_HAS_BIND

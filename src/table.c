@@ -519,16 +519,19 @@ struct ctlite_entry *ctlite_table_insert(struct ctlite_table *table,
 		release_slot(table, ins, t);
 		return ERR_PTR(-ENOMEM);
 	}
+	/* every field: the entry is not zeroed (@node when it is linked) */
 	e->net_id = key->net_id;
 	e->proto = key->proto;
 	e->state = ins->state;
 	e->flags |= ins->flags & ~(CTLITE_F_IPV6 | CTLITE_F_DEAD);
 	e->wscale = ins->wscale;
 	e->deadline = ins->deadline;
-	if (key->proto == IPPROTO_TCP)
+	if (key->proto == IPPROTO_TCP) {
 		e->tcp = ins->tcp;
-	else
+	} else {
+		e->tcp = (struct ctlite_tcp_win){};
 		e->born = ins->born;
+	}
 	e->port[0] = key->port[0];
 	e->port[1] = key->port[1];
 	memcpy(&e->addr, &key->addr, 2 * addr_len);

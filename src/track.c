@@ -212,12 +212,18 @@ static struct ctlite_entry *new_flow(struct ctlite_table *table,
 	return e;
 }
 
-/* Whether a packet without an entry may start a flow: TCP's SYN or ACK */
+/*
+ * Whether a packet without an entry may start a flow: TCP's SYN or ACK.
+ * Any other protocol's may, and is not made to clear a TCP insert first.
+ */
 static bool can_start(const struct ctlite_key *key, const struct ctlite_pkt *pkt)
 {
-	struct ctlite_insert ins = {};
+	struct ctlite_insert ins;
 
-	return key->proto != IPPROTO_TCP || ctlite_tcp_new(&ins, pkt);
+	if (key->proto != IPPROTO_TCP)
+		return true;
+	memset(&ins, 0, sizeof(ins));
+	return ctlite_tcp_new(&ins, pkt);
 }
 
 /* What a packet of the flow of an entry with @flags is */

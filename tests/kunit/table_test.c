@@ -139,13 +139,14 @@ static void ipv4_entry_fits_one_cache_line(struct kunit *test)
 	KUNIT_EXPECT_LE(test, ctlite_entry_size(AF_INET6), 96U);
 }
 
-static void entries_come_zeroed_with_their_family(struct kunit *test)
+static void entries_come_with_their_family_zeroed_on_request(struct kunit *test)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		struct ctlite_entry *e = ctlite_entry_alloc(families[i], GFP_KERNEL);
+		struct ctlite_entry *e = ctlite_entry_alloc(families[i],
+							    GFP_KERNEL | __GFP_ZERO);
 
 		KUNIT_ASSERT_NOT_NULL(test, e);
 		KUNIT_EXPECT_EQ(test, (int)ctlite_entry_family(e), families[i]);
@@ -164,7 +165,7 @@ static void entries_come_zeroed_with_their_family(struct kunit *test)
 
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(ipv4_entry_fits_one_cache_line),
-	KUNIT_CASE(entries_come_zeroed_with_their_family),
+	KUNIT_CASE(entries_come_with_their_family_zeroed_on_request),
 	{}
 };
 
