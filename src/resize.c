@@ -122,7 +122,6 @@ static unsigned int move_bucket(struct ctlite_table *table,
 	struct ctlite_locked to = { .b = new };
 	unsigned int moved = 0;
 	struct ctlite_entry *e;
-	struct ctlite_key key;
 	u64 start;
 
 	spin_lock_bh(from.lock);
@@ -132,8 +131,7 @@ static unsigned int move_bucket(struct ctlite_table *table,
 	while (!hlist_nulls_empty(&old->heads[i])) {
 		e = hlist_nulls_entry(old->heads[i].first, struct ctlite_entry,
 				      node);
-		ctlite_entry_key(e, &key);
-		to.bucket = reciprocal_scale(ctlite_table_hash(table, &key),
+		to.bucket = reciprocal_scale(ctlite_entry_hash(table, e),
 					     new->size);
 		to.lock = bucket_lock(table, to.bucket);
 		lock_second(&from, &to);

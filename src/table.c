@@ -104,6 +104,30 @@ void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key)
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_key);
 
+/**
+ * ctlite_entry_hash() - the hash an entry is filed under
+ * @table: its table
+ * @entry: the entry
+ *
+ * ctlite_table_hash() of its key.  An IPv4 entry is hashed from its own
+ * fields, with no key built first: a growth hashes every entry it moves.
+ *
+ * Return: 32 bits of the hash.
+ */
+u32 ctlite_entry_hash(const struct ctlite_table *table,
+		      const struct ctlite_entry *entry)
+{
+	struct ctlite_key key;
+
+	if (!(entry->flags & CTLITE_F_IPV6))
+		return ctlite_hash4(table, entry->net_id, entry->proto,
+				    entry->port[0], entry->port[1],
+				    entry->addr.ip[0], entry->addr.ip[1]);
+	ctlite_entry_key(entry, &key);
+	return ctlite_table_hash(table, &key);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_hash);
+
 /* Field by field: memcmp() is a byte loop, and this runs per entry walked */
 static __always_inline bool entry_matches(const struct ctlite_entry *e,
 					  const struct ctlite_key *key)
@@ -578,11 +602,9 @@ bool ctlite_table_delete(struct ctlite_table *table, struct ctlite_entry *entry,
 			 u8 reason)
 {
 	struct ctlite_locked l;
-	struct ctlite_key key;
 	bool removed = false;
 
-	ctlite_entry_key(entry, &key);
-	ctlite_table_lock(table, ctlite_table_hash(table, &key), &l);
+	ctlite_table_lock(table, ctlite_entry_hash(table, entry), &l);
 	if (!(entry->flags & CTLITE_F_DEAD)) {
 		ctlite_unlink_entry(table, &l, entry, 0, reason);
 		removed = true;

@@ -450,6 +450,20 @@ static __always_inline bool ctlite_key_canonicalize(struct ctlite_key *key)
 	return true;
 }
 
+/*
+ * The IPv4 hash of ctlite_table_hash() (see there), from the key's fields,
+ * wherever they are kept: a key, or an entry (ctlite_entry_hash())
+ */
+static __always_inline u32 ctlite_hash4(const struct ctlite_table *table,
+					u32 net_id, u8 proto, __be16 port0,
+					__be16 port1, __be32 addr0, __be32 addr1)
+{
+	u32 ports = (u32)(__force u16)port1 << 16 | (__force u16)port0;
+
+	return hsiphash_4u32(net_id, ports ^ proto, (__force u32)addr0,
+			     (__force u32)addr1, &table->hkey);
+}
+
 /**
  * ctlite_table_hash() - keyed hash of a flow key
  * @table: whose keys to use
@@ -470,19 +484,17 @@ static __always_inline bool ctlite_key_canonicalize(struct ctlite_key *key)
 static __always_inline u32 ctlite_table_hash(const struct ctlite_table *table,
 					     const struct ctlite_key *key)
 {
-	if (key->family != AF_INET6) {
-		u32 ports = (u32)(__force u16)key->port[1] << 16 |
-			    (__force u16)key->port[0];
-
-		return hsiphash_4u32(key->net_id, ports ^ key->proto,
-				     (__force u32)key->addr.ip[0],
-				     (__force u32)key->addr.ip[1], &table->hkey);
-	}
+	if (key->family != AF_INET6)
+		return ctlite_hash4(table, key->net_id, key->proto, key->port[0],
+				    key->port[1], key->addr.ip[0],
+				    key->addr.ip[1]);
 	return (u32)siphash(key, offsetof(struct ctlite_key, addr) +
 			    sizeof(key->addr.ip6), &table->key);
 }
 
 void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key);
+u32 ctlite_entry_hash(const struct ctlite_table *table,
+		      const struct ctlite_entry *entry);
 
 struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max);
 unsigned int ctlite_table_destroy(struct ctlite_table *table);

@@ -229,12 +229,41 @@ static void ipv4_and_ipv6_keys_never_collide(struct kunit *test)
 	ctlite_table_destroy(t);
 }
 
+/* What a growth rehashes by (ctlite_entry_hash()) is what lookups hash */
+static void entries_hash_as_their_keys(struct kunit *test)
+{
+	static const u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_GRE };
+	struct ctlite_table *t = test_table(test, 1024, 1000);
+	struct ctlite_key k;
+	struct ctlite_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++) {
+		if (i % 2) {
+			random_key4(&k, i % 3 ? NET_A : NET_B);
+		} else {
+			ctlite_key_init(&k, NET_A, AF_INET6, protos[i / 2 % 4]);
+			get_random_bytes(&k.addr.ip6, sizeof(k.addr.ip6));
+			k.port[0] = htons(i);
+			k.port[1] = htons(443);
+			ctlite_key_canonicalize(&k);
+		}
+		k.proto = protos[i / 2 % 4];
+		e = insert(t, &k, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+		KUNIT_EXPECT_EQ_MSG(test, ctlite_entry_hash(t, e), ctlite_table_hash(t, &k),
+				    "key %u", i);
+	}
+	ctlite_table_destroy(t);
+}
+
 static struct kunit_case hash_cases[] = {
 	KUNIT_CASE(both_directions_reach_the_same_entry),
 	KUNIT_CASE(different_netns_never_share_an_entry),
 	KUNIT_CASE(the_key_changes_the_bucket_mapping),
 	KUNIT_CASE(buckets_pass_chi_square),
 	KUNIT_CASE(ipv4_and_ipv6_keys_never_collide),
+	KUNIT_CASE(entries_hash_as_their_keys),
 	{}
 };
 
