@@ -525,6 +525,11 @@ traffic_up() {
 	return 0
 }
 
+# new_flows COUNT: COUNT packets, each a new flow (10.4/16 on), at their rate
+new_flows() {
+	pktgen_run "$1" "$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
+}
+
 profile() {
 	local tr=$1 kind=${2:-udp} data=$TMPDIR/perf.$1 pid pps idle mine busy
 	local cpus=(-C 0) res n secs
@@ -536,8 +541,7 @@ profile() {
 	sleep 2
 	case "$kind" in
 	new)
-		pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 4 0)" "$(ip_at 4 1000)" \
-			$PORT_MIN $((PORT_MIN + PORTS)) 0) ;;
+		pps=$(new_flows $PROFILE_PKTS) ;;
 	tcp)
 		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1)
 		read -r n secs <<<"$res"
@@ -586,7 +590,7 @@ profile() {
 }
 
 # tbprof TRACKER KIND: one traffic (udp: one established flow; tcp: the
-# two-way flow) between two calls of sync(2), whose kernel function the
+# two-way flow; new: every packet a new flow, into an empty table) between two calls of sync(2), whose kernel function the
 # QEMU plugin tests/bench/tbcount.c watches for (make bench-tbprof): each
 # call dumps how often every translated block ran since the last.  The
 # index says which dump is which traffic, and how many packets it had;
@@ -597,14 +601,18 @@ tbprof() {
 	local tr=$1 kind=$2 dir=${BENCH_OUT%/*} res n secs pkts
 	traffic_up "$tr" "$kind" || { bad "tbprof $tr: set-up"; return; }
 	tbmark
-	if [ "$kind" = tcp ]; then
+	case "$kind" in
+	tcp)
 		res=$(taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT $RR_N 2>&1)
 		read -r n secs <<<"$res"
-		pkts=$((2 * n))
-	else
+		pkts=$((2 * n)) ;;
+	new)
+		new_flows $PROFILE_PKTS >/dev/null
+		pkts=$PROFILE_PKTS ;;
+	*)
 		pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
-		pkts=$PROFILE_PKTS
-	fi
+		pkts=$PROFILE_PKTS ;;
+	esac
 	tbmark
 	echo "$((TBPROF_MARKS - 1)) $tr $kind $pkts" >>"$dir/tbprof.idx"
 	grep '\[' /proc/kallsyms >"$dir/kallsyms.$((TBPROF_MARKS - 1))"
@@ -790,12 +798,22 @@ if [ "${bench_profile_only:-0}" = 1 ]; then
 	done
 	exit $((failures > 0))
 fi
+# The kernel's random numbers seeded first, as on any host that has run a
+# while: until then every refill of a CPU's batch of random bytes
+# re-extracts the input pool (crng_make_state()), and nf_conntrack draws
+# one per new flow (its chain limit): 10,000 instructions a flow where a
+# seeded kernel spends 20.  A read of /dev/random waits for the seed and
+# makes the kernel gather it (try_to_generate_entropy()).
+timeout 60 dd if=/dev/random of=/dev/null bs=1 count=1 status=none ||
+	bad "the kernel's random numbers seeded"
+
 # bench_tbprof_only=1 (make bench-tbprof, and make bench-icount's second
 # boot, with the plugin loaded): each tracker's traffic for the count by
-# function, and nothing else; bench_tbprof=udp (or tcp) only that one
+# function, and nothing else; bench_tbprof=udp (or tcp, new, or a list)
+# only those
 if [ "${bench_tbprof_only:-0}" = 1 ]; then
 	: >"${BENCH_OUT%/*}/tbprof.idx"
-	kinds=${bench_tbprof:-udp,tcp}
+	kinds=${bench_tbprof:-udp,tcp,new}
 	for tr in $TRACKERS; do
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
 		for kind in ${kinds//,/ }; do

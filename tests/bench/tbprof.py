@@ -107,7 +107,8 @@ HOOKS = {'nf_hook_slow', 'ip_output', 'ip_local_deliver', '__ip_local_out',
 LOCKS = {'_raw_spin_lock_bh', '_raw_spin_unlock_bh', '__local_bh_enable_ip',
          '_raw_spin_lock', '_raw_spin_unlock'}
 TRAFFIC = {'udp': 'UDP, one established flow (tracked once)',
-           'tcp': 'TCP, the two-way flow (each packet tracked three times)'}
+           'tcp': 'TCP, the two-way flow (each packet tracked three times)',
+           'new': 'UDP, every packet a new flow, into an empty table'}
 
 
 def group(tracker, f):
