@@ -607,8 +607,9 @@ tbprof() {
 		read -r n secs <<<"$res"
 		pkts=$((2 * n)) ;;
 	new)
-		new_flows $PROFILE_PKTS >/dev/null
-		pkts=$PROFILE_PKTS ;;
+		# as many as the rate's row: the table's growth is in both alike
+		new_flows $NEW_PKTS >/dev/null
+		pkts=$NEW_PKTS ;;
 	*)
 		pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
 		pkts=$PROFILE_PKTS ;;

@@ -149,7 +149,8 @@ begin, so a share is indicative: the rates above are the measure.
     by_function_section = f"""## Where the instructions go, by function
 
 The same traffic once more per tracker (one established UDP flow, the
-two-way TCP flow), each between two calls of sync(2), under a QEMU plugin
+two-way TCP flow, and UDP new flows into an empty table as many as the
+rate's row sends), each between two calls of sync(2), under a QEMU plugin
 (tests/bench/tbcount.c) that counts how often every translated block
 runs: its instructions times its runs, summed by the function it is in,
 per packet, over no tracking.  A count, not a sample: the split between
