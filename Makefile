@@ -182,7 +182,7 @@ help:
 	@echo '  make bench-icount  the per-packet scenarios in a guest whose clock'
 	@echo '                  counts instructions (QEMU -icount): figures noise cannot move'
 	@echo '  make bench-tbprof  only the exact count by function of that run: each'
-	@echo "                  tracker's added instructions per packet (5 minutes)"
+	@echo "                  tracker's added instructions per packet (7 minutes)"
 	@echo '  make kernel     only build (or find) the debug guest kernel'
 	@echo '  make lint       checkpatch --strict, sparse (C=2) and W=1; zero findings'
 	@echo '  make version    print the release ($(VERSION))'

@@ -12,9 +12,10 @@
 # [full|quick|icount]` (make bench, make bench-quick, make bench-icount)
 # builds the non-debug kernel, runs tests/bench/bench.sh in it and writes
 # the report (tests/bench/report.py); `check.sh bench tbprof` (make
-# bench-tbprof) counts, in the icount guest, every instruction a UDP and a
-# TCP packet cost in each kernel function (tests/bench/tbcount.c, a QEMU
-# plugin) and prints each tracker's added count by function
+# bench-tbprof) counts, in the icount guest, every instruction an
+# established UDP packet, a TCP packet and a new flow cost in each kernel
+# function (tests/bench/tbcount.c, a QEMU plugin) and prints each
+# tracker's added count by function
 # (tests/bench/tbprof.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
