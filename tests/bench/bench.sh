@@ -280,6 +280,13 @@ pktgen_run() {
 	echo "$pps"
 }
 
+# one_flow COUNT: COUNT packets of the one flow (10.3.0.0:5000), at their
+# rate; new_flows COUNT: COUNT packets, each a new flow (10.4/16 on)
+one_flow() { pktgen_run "$1" "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0; }
+new_flows() {
+	pktgen_run "$1" "$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
+}
+
 # forwarded: packets bdut sent to its sink so far
 forwarded() { ns bdut cat /sys/class/net/dummy0/statistics/tx_packets; }
 
@@ -416,7 +423,7 @@ tcp_rr() {
 small_round() {
 	local tr=$1 r=$2 n
 	topology_up "$tr" $UDP_TIMEOUT tcp || { bad "$tr: set-up"; return; }
-	pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+	one_flow 100 >/dev/null
 	measure one_flow "$tr" 1 "$r" $ONE_FLOW_PKTS \
 		"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 || return
 	tcp_rr tcp_flow "$tr" 1 "$r" || return
@@ -489,7 +496,7 @@ fw_measure() {
 firewall_round() {
 	local tr=$1 r=$2
 	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
-	if ! pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null ||
+	if ! one_flow 100 >/dev/null ||
 		! pktgen_run 1 $SINK $SINK 9 9 0 "$(ip_at 3 0)" 5000 >/dev/null; then
 		bad "firewall $tr: the flow and its answer"
 		return
@@ -520,14 +527,9 @@ traffic_up() {
 		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
 	else
 		topology_up "$1" $UDP_TIMEOUT || return
-		pktgen_run 100 "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+		one_flow 100 >/dev/null
 	fi
 	return 0
-}
-
-# new_flows COUNT: COUNT packets, each a new flow (10.4/16 on), at their rate
-new_flows() {
-	pktgen_run "$1" "$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
 }
 
 profile() {
@@ -548,7 +550,7 @@ profile() {
 		[ "$n" = "$RR_N" ] &&
 			pps=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", 2 * n / s }') ;;
 	*)
-		pps=$(pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0) ;;
+		pps=$(one_flow $PROFILE_PKTS) ;;
 	esac
 	kill -INT $pid
 	wait $pid
@@ -590,11 +592,12 @@ profile() {
 }
 
 # tbprof TRACKER KIND: one traffic (udp: one established flow; tcp: the
-# two-way flow; new: every packet a new flow, into an empty table) between two calls of sync(2), whose kernel function the
-# QEMU plugin tests/bench/tbcount.c watches for (make bench-tbprof): each
-# call dumps how often every translated block ran since the last.  The
-# index says which dump is which traffic, and how many packets it had;
-# the modules' symbols go beside it, for tests/bench/tbprof.py
+# two-way flow; new: every packet a new flow, into an empty table) between
+# two calls of sync(2), whose kernel function the QEMU plugin
+# tests/bench/tbcount.c watches for (make bench-tbprof): each call dumps
+# how often every translated block ran since the last.  The index says
+# which dump is which traffic, and how many packets it had; the modules'
+# symbols go beside it, for tests/bench/tbprof.py
 TBPROF_MARKS=0
 tbmark() { sync; TBPROF_MARKS=$((TBPROF_MARKS + 1)); }
 tbprof() {
@@ -611,7 +614,7 @@ tbprof() {
 		new_flows $NEW_PKTS >/dev/null
 		pkts=$NEW_PKTS ;;
 	*)
-		pktgen_run $PROFILE_PKTS "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 >/dev/null
+		one_flow $PROFILE_PKTS >/dev/null
 		pkts=$PROFILE_PKTS ;;
 	esac
 	tbmark
@@ -790,15 +793,6 @@ done
 figure info ctlite 0 0 "$(cat /sys/module/ctlite/parameters/hashsize)" default_buckets
 figure info ctlite 0 0 "$(dmesg | sed -n 's/.* \([0-9]*\) bytes per entry.*/\1/p' | tail -n 1)" entry_bytes
 
-# bench_profile_only=1 (a kernel parameter, CTLITE_CMDLINE=...): the
-# profiles alone, no tracking's too, for a look at where the time goes;
-# bench_profile=new or tcp profiles that traffic instead of one UDP flow
-if [ "${bench_profile_only:-0}" = 1 ]; then
-	for tr in $TRACKERS; do
-		tracker_on "$tr" && profile "$tr" "${bench_profile:-udp}"
-	done
-	exit $((failures > 0))
-fi
 # The kernel's random numbers seeded first, as on any host that has run a
 # while: until then every refill of a CPU's batch of random bytes
 # re-extracts the input pool (crng_make_state()), and nf_conntrack draws
@@ -808,6 +802,15 @@ fi
 timeout 60 dd if=/dev/random of=/dev/null bs=1 count=1 status=none ||
 	bad "the kernel's random numbers seeded"
 
+# bench_profile_only=1 (a kernel parameter, CTLITE_CMDLINE=...): the
+# profiles alone, no tracking's too, for a look at where the time goes;
+# bench_profile=new or tcp profiles that traffic instead of one UDP flow
+if [ "${bench_profile_only:-0}" = 1 ]; then
+	for tr in $TRACKERS; do
+		tracker_on "$tr" && profile "$tr" "${bench_profile:-udp}"
+	done
+	exit $((failures > 0))
+fi
 # bench_tbprof_only=1 (make bench-tbprof, and make bench-icount's second
 # boot, with the plugin loaded): each tracker's traffic for the count by
 # function, and nothing else; bench_tbprof=udp (or tcp, new, or a list)
