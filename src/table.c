@@ -105,28 +105,23 @@ void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key)
 EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_key);
 
 /**
- * ctlite_entry_hash() - the hash an entry is filed under
+ * ctlite_entry_hash6() - the hash an IPv6 entry is filed under
  * @table: its table
- * @entry: the entry
+ * @entry: an IPv6 entry
  *
- * ctlite_table_hash() of its key.  An IPv4 entry is hashed from its own
- * fields, with no key built first: a growth hashes every entry it moves.
+ * ctlite_entry_hash()'s IPv6 half, out of line: it builds a key first.
  *
  * Return: 32 bits of the hash.
  */
-u32 ctlite_entry_hash(const struct ctlite_table *table,
-		      const struct ctlite_entry *entry)
+u32 ctlite_entry_hash6(const struct ctlite_table *table,
+		       const struct ctlite_entry *entry)
 {
 	struct ctlite_key key;
 
-	if (!(entry->flags & CTLITE_F_IPV6))
-		return ctlite_hash4(table, entry->net_id, entry->proto,
-				    entry->port[0], entry->port[1],
-				    entry->addr.ip[0], entry->addr.ip[1]);
 	ctlite_entry_key(entry, &key);
 	return ctlite_table_hash(table, &key);
 }
-EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_hash);
+EXPORT_SYMBOL_IF_KUNIT(ctlite_entry_hash6);
 
 /* Field by field: memcmp() is a byte loop, and this runs per entry walked */
 static __always_inline bool entry_matches(const struct ctlite_entry *e,

@@ -493,8 +493,29 @@ static __always_inline u32 ctlite_table_hash(const struct ctlite_table *table,
 }
 
 void ctlite_entry_key(const struct ctlite_entry *entry, struct ctlite_key *key);
-u32 ctlite_entry_hash(const struct ctlite_table *table,
-		      const struct ctlite_entry *entry);
+u32 ctlite_entry_hash6(const struct ctlite_table *table,
+		       const struct ctlite_entry *entry);
+
+/**
+ * ctlite_entry_hash() - the hash an entry is filed under
+ * @table: its table
+ * @entry: the entry
+ *
+ * ctlite_table_hash() of its key.  An IPv4 entry is hashed from its own
+ * fields, with no key built first, and inline: a growth hashes every
+ * entry it moves, and a call of its own cost 18 instructions a move.
+ *
+ * Return: 32 bits of the hash.
+ */
+static __always_inline u32 ctlite_entry_hash(const struct ctlite_table *table,
+					     const struct ctlite_entry *entry)
+{
+	if (entry->flags & CTLITE_F_IPV6)
+		return ctlite_entry_hash6(table, entry);
+	return ctlite_hash4(table, entry->net_id, entry->proto,
+			    entry->port[0], entry->port[1],
+			    entry->addr.ip[0], entry->addr.ip[1]);
+}
 
 struct ctlite_table *ctlite_table_create(unsigned int size, unsigned int max);
 unsigned int ctlite_table_destroy(struct ctlite_table *table);
