@@ -280,12 +280,13 @@ pktgen_run() {
 	echo "$pps"
 }
 
-# one_flow COUNT: COUNT packets of the one flow (10.3.0.0:5000), at their
-# rate; new_flows COUNT: COUNT packets, each a new flow (10.4/16 on)
-one_flow() { pktgen_run "$1" "$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0; }
-new_flows() {
-	pktgen_run "$1" "$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
-}
+# pktgen's source addresses and ports (see pktgen_run) of the one flow
+# (10.3.0.0:5000) and of the new flows (10.4/16 on, each packet a flow)
+ONE_FLOW=("$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000)
+NEW_FLOWS=("$(ip_at 4 0)" "$(ip_at 4 1000)" "$PORT_MIN" "$((PORT_MIN + PORTS))")
+# one_flow COUNT, new_flows COUNT: COUNT such packets, at their rate
+one_flow() { pktgen_run "$1" "${ONE_FLOW[@]}" 0; }
+new_flows() { pktgen_run "$1" "${NEW_FLOWS[@]}" 0; }
 
 # forwarded: packets bdut sent to its sink so far
 forwarded() { ns bdut cat /sys/class/net/dummy0/statistics/tx_packets; }
@@ -424,16 +425,14 @@ small_round() {
 	local tr=$1 r=$2 n
 	topology_up "$tr" $UDP_TIMEOUT tcp || { bad "$tr: set-up"; return; }
 	one_flow 100 >/dev/null
-	measure one_flow "$tr" 1 "$r" $ONE_FLOW_PKTS \
-		"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 0 || return
+	measure one_flow "$tr" 1 "$r" $ONE_FLOW_PKTS "${ONE_FLOW[@]}" 0 || return
 	tcp_rr tcp_flow "$tr" 1 "$r" || return
 	for n in $SMALL_IPS; do
 		fill "$n" "$tr" && lookups "$n" "$tr" "$r" &&
 			tcp_rr tcp_flow "$tr" $((n * PORTS)) "$r" || return
 	done
 	topology_up "$tr" $UDP_TIMEOUT || { bad "$tr: set-up"; return; }
-	measure new_flows "$tr" 0 "$r" $NEW_PKTS \
-		"$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS)) 0
+	measure new_flows "$tr" 0 "$r" $NEW_PKTS "${NEW_FLOWS[@]}" 0
 }
 
 # The stateful ruleset of docs/firewall.md in bdut's FORWARD chain (policy
@@ -497,15 +496,13 @@ firewall_round() {
 	local tr=$1 r=$2
 	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
 	if ! one_flow 100 >/dev/null ||
-		! pktgen_run 1 $SINK $SINK 9 9 0 "$(ip_at 3 0)" 5000 >/dev/null; then
+		! pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null; then
 		bad "firewall $tr: the flow and its answer"
 		return
 	fi
-	fw_measure fw_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS \
-		"$(ip_at 3 0)" "$(ip_at 3 0)" 5000 5000 || return
+	fw_measure fw_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS "${ONE_FLOW[@]}" || return
 	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
-	fw_measure fw_new_flows "$tr" 0 "$r" 3 $NEW_PKTS \
-		"$(ip_at 4 0)" "$(ip_at 4 1000)" $PORT_MIN $((PORT_MIN + PORTS))
+	fw_measure fw_new_flows "$tr" 0 "$r" 3 $NEW_PKTS "${NEW_FLOWS[@]}"
 }
 
 # The tracker's own share of the work, from a profile: perf samples CPU 0
