@@ -441,8 +441,12 @@ small_round() {
 # ctlite.  With no tracking a stateless rule accepts udp to port 9, so a
 # tracker's added cost is its tracking and its match together.  bdut routes
 # the one flow's answer back to bgen, so that the flow is established.
+# BACKEND: nft (iptables-nft, Debian's iptables: -m ctlite runs through
+# nft_compat's xtables glue, while -m conntrack becomes nft's own ct
+# expression) or legacy (iptables-legacy: both are xtables matches, called
+# alike, so the difference is the trackers' alone).
 firewall_up() {
-	local tr=$1 m=
+	local tr=$1 backend=$2 m=
 	topology_up "$tr" $UDP_TIMEOUT || return 1
 	ns bdut sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.d0.rp_filter=0 &&
 	ns bdut ip route add 10.3.0.0/16 via $GEN_IP dev d0 || return 1
@@ -451,7 +455,7 @@ firewall_up() {
 	ctlite) m=ctlite ;;
 	esac
 	if [ -z "$m" ]; then
-		ns bdut iptables-restore <<-EOF
+		ns bdut "iptables-$backend-restore" <<-EOF
 			*filter
 			:FORWARD DROP [0:0]
 			-A FORWARD -p udp --dport 9 -j ACCEPT
@@ -459,7 +463,7 @@ firewall_up() {
 		EOF
 		return
 	fi
-	ns bdut iptables-restore <<-EOF
+	ns bdut "iptables-$backend-restore" <<-EOF
 		*filter
 		:FORWARD DROP [0:0]
 		-A FORWARD -m $m --ctstate ESTABLISHED,RELATED -j ACCEPT
@@ -469,40 +473,43 @@ firewall_up() {
 	EOF
 }
 
-# rule_packets N: the packets FORWARD's rule N has counted
+# rule_packets BACKEND N: the packets FORWARD's rule N has counted
 rule_packets() {
-	ns bdut iptables -L FORWARD -v -x -n | awk -v n=$(($1 + 2)) 'NR == n { print $1 }'
+	ns bdut "iptables-$1" -L FORWARD -v -x -n | awk -v n=$(($2 + 2)) 'NR == n { print $1 }'
 }
 
-# fw_measure SCENARIO TRACKER SIZE REP RULE COUNT SRC_MIN SRC_MAX
+# fw_measure BACKEND SCENARIO TRACKER SIZE REP RULE COUNT SRC_MIN SRC_MAX
 #            PORT_MIN PORT_MAX: measure, and check that RULE (the
 #            stateless rule with no tracking) accepted every packet that
 #            went through: the state match saw what the scenario says
 fw_measure() {
-	local sc=$1 tr=$2 size=$3 rep=$4 rule=$5 r0 r1 f0 f1
+	local b=$1 sc=$2 tr=$3 size=$4 rep=$5 rule=$6 r0 r1 f0 f1
+	shift 6
 	[ "$tr" = none ] && rule=1
-	r0=$(rule_packets "$rule") f0=$(forwarded)
-	measure "$sc" "$tr" "$size" "$rep" "$6" "$7" "$8" "$9" "${10}" 0 || return 1
-	r1=$(rule_packets "$rule") f1=$(forwarded)
+	r0=$(rule_packets "$b" "$rule") f0=$(forwarded)
+	measure "$sc" "$tr" "$size" "$rep" "$@" 0 || return 1
+	r1=$(rule_packets "$b" "$rule") f1=$(forwarded)
 	if [ $((r1 - r0)) != $((f1 - f0)) ]; then
 		bad "$sc $tr: FORWARD rule $rule accepted $((r1 - r0)) of the $((f1 - f0)) packets forwarded"
 		return 1
 	fi
 }
 
-# firewall_round TRACKER REP: one established flow (its answer seen) and
-# new flows (every packet a flow's first: the match, then the confirm step)
+# firewall_round TRACKER REP BACKEND: one established flow (its answer
+# seen) and new flows (every packet a flow's first: the match, then the
+# confirm step); scenarios fw_* under iptables-nft, fwl_* under legacy
 firewall_round() {
-	local tr=$1 r=$2
-	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
+	local tr=$1 r=$2 b=$3 p=fw
+	[ "$b" = nft ] || p=fwl
+	firewall_up "$tr" "$b" || { bad "firewall $tr $b: set-up"; return; }
 	if ! one_flow 100 >/dev/null ||
 		! pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null; then
-		bad "firewall $tr: the flow and its answer"
+		bad "firewall $tr $b: the flow and its answer"
 		return
 	fi
-	fw_measure fw_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS "${ONE_FLOW[@]}" || return
-	firewall_up "$tr" || { bad "firewall $tr: set-up"; return; }
-	fw_measure fw_new_flows "$tr" 0 "$r" 3 $NEW_PKTS "${NEW_FLOWS[@]}"
+	fw_measure "$b" ${p}_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS "${ONE_FLOW[@]}" || return
+	firewall_up "$tr" "$b" || { bad "firewall $tr $b: set-up"; return; }
+	fw_measure "$b" ${p}_new_flows "$tr" 0 "$r" 3 $NEW_PKTS "${NEW_FLOWS[@]}"
 }
 
 # The tracker's own share of the work, from a profile: perf samples CPU 0
@@ -830,7 +837,8 @@ for r in $(seq 1 $REPS); do
 	for tr in $TRACKERS; do
 		tracker_on "$tr" || { bad "$tr: on"; continue; }
 		small_round "$tr" "$r"
-		firewall_round "$tr" "$r"
+		firewall_round "$tr" "$r" nft
+		firewall_round "$tr" "$r" legacy
 	done
 done
 for tr in nf_conntrack ctlite; do
@@ -861,7 +869,7 @@ while read -r from to entries us; do
 done
 tracker_on none || bad "rmmod ctlite"
 
-figures_from "one_flow tcp_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows" "$TRACKERS"
+figures_from "one_flow tcp_flow lookup new_flows new_flows_large fw_one_flow fw_new_flows fwl_one_flow fwl_new_flows" "$TRACKERS"
 figures_from memory "nf_conntrack ctlite"
 [ "$mode" = icount ] || figures_from gc "nf_conntrack ctlite"
 exit $((failures > 0))
