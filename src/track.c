@@ -8,7 +8,7 @@
  *
  * Runs under RCU read lock (netfilter's, around hooks).  An entry's state,
  * flags and windows change under its bucket lock, which every TCP segment
- * takes; packets of other protocols whose flow is settled only refresh the
+ * takes; packets of other protocols that change none of its flags refresh the
  * deadline, without it.  Timeouts and switches are the packet's
  * namespace's (struct ctlite_conf, read through timeout.h); a drop is
  * counted and logged by drops.c.  Time is the caller's @now, in 32-bit
@@ -37,36 +37,46 @@ enum {
 };
 
 /*
- * UDP and other protocols under the bucket lock: an answer marks the flow
- * REPLIED; a UDP flow answered and still active UDP_STREAM_AFTER after its
- * first packet becomes ASSURED (a stream), as in nf_conntrack; ICMP never
- * does.  Other protocols are ASSURED once answered.
+ * The flags a packet of a flow of another protocol than TCP leaves its
+ * entry @e (now @flags) with: an answer marks the flow REPLIED; a UDP flow
+ * answered and still active UDP_STREAM_AFTER after its first packet
+ * becomes ASSURED (a stream), as in nf_conntrack; ICMP never does.  Other
+ * protocols are ASSURED once answered.  Inline: entry_update() asks it of
+ * every packet whose flow is not ASSURED, and takes the lock only when
+ * the flags would change.
  */
-static void other_update(struct ctlite_table *table,
-			 const struct ctlite_conf *conf,
-			 struct ctlite_entry *e, const struct ctlite_pkt *pkt,
-			 u32 now)
+static __always_inline u8 other_flags(const struct ctlite_entry *e, u8 flags,
+				      bool reply, u32 now)
 {
-	u8 flags = e->flags;
-	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
-
 	if (reply)
 		flags |= CTLITE_F_REPLIED;
+	if (!(flags & CTLITE_F_REPLIED) || (flags & CTLITE_F_ASSURED))
+		return flags;
 	switch (e->proto) {
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
-		if ((flags & CTLITE_F_REPLIED) &&
-		    (s32)(now - e->born - UDP_STREAM_AFTER) >= 0)
+		if ((s32)(now - e->born - UDP_STREAM_AFTER) >= 0)
 			flags |= CTLITE_F_ASSURED;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		break;
 	default:
-		if (flags & CTLITE_F_REPLIED)
-			flags |= CTLITE_F_ASSURED;
+		flags |= CTLITE_F_ASSURED;
 		break;
 	}
+	return flags;
+}
+
+/* Another protocol than TCP, under the bucket lock: other_flags() */
+static void other_update(struct ctlite_table *table,
+			 const struct ctlite_conf *conf,
+			 struct ctlite_entry *e, const struct ctlite_pkt *pkt,
+			 u32 now)
+{
+	bool reply = pkt->src_is_1 != !!(e->flags & CTLITE_F_OPENER1);
+	u8 flags = other_flags(e, e->flags, reply, now);
+
 	WRITE_ONCE(e->flags, flags);
 	ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf, e->proto, 0, flags));
 }
@@ -109,16 +119,19 @@ entry_update(struct ctlite_table *table, const struct ctlite_conf *conf,
 	bool reply = pkt->src_is_1 != !!(flags & CTLITE_F_OPENER1);
 
 	/*
-	 * The common case of the other protocols changes nothing but the
-	 * deadline: no lock.  A flow whose flags may still change (answered
-	 * but not yet a UDP stream, or not answered and this is the answer)
-	 * goes under the lock, in a function of its own: its locked bucket
-	 * is not cleared on the stack of every packet.
+	 * A packet of another protocol than TCP that leaves the flags as
+	 * they are changes nothing but the deadline: no lock.  That is the
+	 * common case: a stream's packets, a question's before its answer,
+	 * and an answered UDP flow's in the seconds before it becomes a
+	 * stream (most of a short exchange's life).  A packet that changes
+	 * the flags (the answer, the one that makes a stream) goes under the
+	 * lock, in a function of its own: its locked bucket is not cleared
+	 * on the stack of every packet.  A lockless deadline may cross a
+	 * locked update's: the flow's next packet sets it again.
 	 */
 	if (e->proto != IPPROTO_TCP && !(flags & CTLITE_F_DEAD) &&
-	    (flags & CTLITE_F_ASSURED || (!reply && !(flags & CTLITE_F_REPLIED)) ||
-	     ((flags & CTLITE_F_REPLIED) &&
-	      (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)))) {
+	    (flags & CTLITE_F_ASSURED ||
+	     other_flags(e, flags, reply, now) == flags)) {
 		ctlite_set_deadline(e, now + ctlite_entry_timeout(table, conf,
 								  e->proto, 0, flags));
 		return CTLITE_UPDATE_OK;

@@ -638,9 +638,11 @@ static void udp_is_a_stream_only_when_active_after_2s(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, e->flags & CTLITE_F_REPLIED);
 	KUNIT_EXPECT_FALSE(test, e->flags & CTLITE_F_ASSURED);
 	KUNIT_EXPECT_EQ(test, e->deadline, f->now + SECS(30));
+	/* its packets until then change no flag, but move the deadline on */
 	f->now += SECS(1) - 1;
 	udp(f, 0, true);
 	KUNIT_EXPECT_FALSE(test, e->flags & CTLITE_F_ASSURED);
+	KUNIT_EXPECT_EQ(test, e->deadline, f->now + SECS(30));
 	/* 2 s after the first packet, still going: a stream */
 	f->now += 1;
 	udp(f, 0, true);
