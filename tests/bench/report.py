@@ -21,6 +21,11 @@ TRACKERS = ["none", "nf_conntrack", "ctlite"]
 # the ruleset's rows under iptables-legacy (scenarios fwl_*), where both
 # matches are xtables matches; the plain "stateful ruleset" is iptables-nft
 LEGACY = "stateful ruleset under iptables-legacy"
+# the ruleset's rows of both reports: label, scenario, size, established
+RULESET_ROWS = [("stateful ruleset, one established flow", "fw_one_flow", 1, True),
+                ("stateful ruleset, new flows", "fw_new_flows", 0, False),
+                (f"{LEGACY}, one established flow", "fwl_one_flow", 1, True),
+                (f"{LEGACY}, new flows", "fwl_new_flows", 0, False)]
 
 
 def load(path):
@@ -103,10 +108,7 @@ def icount_report(figs, info, dest, tsv):
               "tcp_flow", s, True) for s in tcp_sizes]
     rows += [("UDP, new flow, empty table", "new_flows", 0, False)]
     rows += [(f"UDP, new flow, table at {s:,}", "new_flows_large", s, False) for s in large]
-    rows += [("stateful ruleset, one established flow", "fw_one_flow", 1, True),
-             ("stateful ruleset, new flows", "fw_new_flows", 0, False),
-             (f"{LEGACY}, one established flow", "fwl_one_flow", 1, True),
-             (f"{LEGACY}, new flows", "fwl_new_flows", 0, False)]
+    rows += RULESET_ROWS
     lines = ["| traffic | none insn/pkt | nf_conntrack + | ctlite + "
              "| ctlite added / nf_conntrack added | spread of repetitions |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -242,10 +244,7 @@ def main():
     rows += [("new flow, empty table", "new_flows", 0)]
     large = sorted({k[2] for k in figs if k[0] == "new_flows_large"})
     rows += [(f"new flow, table at {s:,}", "new_flows_large", s) for s in large]
-    rows += [("stateful ruleset, one established flow", "fw_one_flow", 1),
-             ("stateful ruleset, new flows", "fw_new_flows", 0),
-             (f"{LEGACY}, one established flow", "fwl_one_flow", 1),
-             (f"{LEGACY}, new flows", "fwl_new_flows", 0)]
+    rows += [(label, sc, size) for label, sc, size, _ in RULESET_ROWS]
 
     cost, cost_best = {}, {}
     for label, sc, size in rows:
