@@ -524,11 +524,15 @@ firewall_round() {
 # or tcp (the two-way TCP flow, all CPUs sampled: both its ends run; per
 # packet it is exact under -icount, whose guest has one CPU).
 # traffic_up TRACKER KIND: the topology for a profiled traffic (tcp: with
-# the server's namespace), the flow already established
+# the server's namespace; fw: the stateful ruleset under iptables-nft, the
+# flow answered), the flow already established
 traffic_up() {
 	if [ "$2" = tcp ]; then
 		topology_up "$1" $UDP_TIMEOUT tcp || return
 		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
+	elif [ "$2" = fw ]; then
+		firewall_up "$1" nft && one_flow 100 >/dev/null &&
+			pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null
 	else
 		topology_up "$1" $UDP_TIMEOUT || return
 		one_flow 100 >/dev/null
@@ -596,7 +600,8 @@ profile() {
 }
 
 # tbprof TRACKER KIND: one traffic (udp: one established flow; tcp: the
-# two-way flow; new: every packet a new flow, into an empty table) between
+# two-way flow; new: every packet a new flow, into an empty table; fw:
+# the one flow through the stateful ruleset, by hand) between
 # two calls of sync(2), whose kernel function the QEMU plugin
 # tests/bench/tbcount.c watches for (make bench-tbprof): each call dumps
 # how often every translated block ran since the last.  The index says
@@ -817,8 +822,8 @@ if [ "${bench_profile_only:-0}" = 1 ]; then
 fi
 # bench_tbprof_only=1 (make bench-tbprof, and make bench-icount's second
 # boot, with the plugin loaded): each tracker's traffic for the count by
-# function, and nothing else; bench_tbprof=udp (or tcp, new, or a list)
-# only those
+# function, and nothing else; bench_tbprof=udp (or tcp, new, fw, or a
+# list) only those
 if [ "${bench_tbprof_only:-0}" = 1 ]; then
 	: >"${BENCH_OUT%/*}/tbprof.idx"
 	kinds=${bench_tbprof:-udp,tcp,new}
