@@ -125,8 +125,8 @@ track_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 		return NF_ACCEPT;
 	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
 	bh = ctlite_ring_enter();
-	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, ctlite_net_id(cn), &res,
-			&key, hash, &pkt);
+	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, state->net, &res, &key,
+			hash, &pkt);
 	ctlite_ring_leave(bh);
 	return NF_ACCEPT;
 }
@@ -148,27 +148,30 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
 }
 
-/* confirm_skb() with bottom halves off */
-static __always_inline unsigned int confirm_bh(struct sk_buff *skb, u8 family,
-					       struct ctlite_net *cn)
+/*
+ * confirm_skb() with bottom halves off.  The namespace's state is looked
+ * up only for a packet that makes or looks up an entry, not for the
+ * established packet the ring says is done.
+ */
+static __always_inline unsigned int
+confirm_bh(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 {
 	struct ctlite_ring_slot *s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring),
-						     skb, ctlite_net_id(cn));
+						     skb, state->net);
 
 	if (!s)
-		return confirm_again(skb, family, cn);
+		return confirm_again(skb, family, ctlite_pernet(state->net));
 	if (!s->res.confirm)
 		return NF_ACCEPT;
 	/* confirmed once: a second pass (a nested hook) finds it so */
 	s->res.confirm = false;
-	return ctlite_confirm_hashed(ctlite_table, cn, &s->key, s->hash, &s->pkt,
-				     (u32)jiffies);
+	return ctlite_confirm_hashed(ctlite_table, ctlite_pernet(state->net),
+				     &s->key, s->hash, &s->pkt, (u32)jiffies);
 }
 
 static __always_inline unsigned int
 confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 {
-	struct ctlite_net *cn = ctlite_pernet(state->net);
 	unsigned int verdict;
 	bool bh;
 
@@ -176,7 +179,7 @@ confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 		return NF_ACCEPT;
 	/* in a task too, as nf_conntrack's confirmation runs */
 	bh = ctlite_ring_enter();
-	verdict = confirm_bh(skb, family, cn);
+	verdict = confirm_bh(skb, family, state);
 	ctlite_ring_leave(bh);
 	return verdict;
 }
@@ -210,20 +213,18 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
 void ctlite_skb_res(const struct sk_buff *skb,
 		    const struct nf_hook_state *state, struct ctlite_res *res)
 {
-	struct ctlite_net *cn = ctlite_pernet(state->net);
 	struct ctlite_ring_slot *s = NULL;
 	bool bh;
 
 	if (state->hook != NF_INET_PRE_ROUTING) {
 		bh = ctlite_ring_enter();
-		s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring), skb,
-				    ctlite_net_id(cn));
+		s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring), skb, state->net);
 		if (s)
 			*res = s->res;
 		ctlite_ring_leave(bh);
 	}
 	if (!s)
-		res_again(skb, state->pf, cn, res);
+		res_again(skb, state->pf, ctlite_pernet(state->net), res);
 }
 
 static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,

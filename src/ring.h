@@ -6,9 +6,10 @@
  * CPU; the KUnit suite (tests/kunit/ring_test.c) tests these functions on
  * a ring of its own.
  *
- * A slot is keyed by the skb's address and the namespace: a veth pair
- * hands one skb from namespace to namespace, and an skb's address comes
- * back soon after it is freed.  It is written at the oldest slot and
+ * A slot is keyed by the skb's address and the namespace (its struct net,
+ * which the hooks have at hand without a look into the namespace's
+ * state): a veth pair hands one skb from namespace to namespace, and an
+ * skb's address comes back soon after it is freed.  It is written at the oldest slot and
  * searched newest first, so an older slot at the same address is evicted
  * before a newer one and never found while the newer is there.
  *
@@ -56,7 +57,7 @@ enum {
  */
 struct ctlite_ring_slot {
 	const struct sk_buff *skb;
-	u32 net_id;
+	const struct net *net;
 	unsigned long when;
 	const struct task_struct *task;
 	unsigned long switches;
@@ -99,14 +100,14 @@ static inline unsigned long ctlite_task_switches(void)
 }
 
 /*
- * The newest slot of @skb in namespace @net_id among the older ones, or
+ * The newest slot of @skb in namespace @net among the older ones, or
  * NULL: ctlite_ring_get() checked the newest.  Newest first, so an older
  * slot at the same address (a packet freed since) is never found while a
  * newer one is there.  Bottom halves off.
  */
 static noinline struct ctlite_ring_slot *
 ctlite_ring_find_older(struct ctlite_ring *r, const struct sk_buff *skb,
-		       u32 net_id)
+		       const struct net *net)
 {
 	unsigned int i;
 
@@ -114,27 +115,28 @@ ctlite_ring_find_older(struct ctlite_ring *r, const struct sk_buff *skb,
 		struct ctlite_ring_slot *s =
 			&r->slot[(r->next - i) % CTLITE_RING_SLOTS];
 
-		if (s->skb == skb && s->net_id == net_id)
+		if (s->skb == skb && s->net == net)
 			return s;
 	}
 	return NULL;
 }
 
 /*
- * This packet's result in namespace @net_id, or NULL.  A slot is this
+ * This packet's result in namespace @net, or NULL.  A slot is this
  * packet's only if the task that was running when it was written still
  * runs here and was never switched out since (see the top of this file).
  * Inline, the newest slot first: a packet's confirmation and rules come
  * right after its tracking.  Bottom halves off.
  */
 static __always_inline struct ctlite_ring_slot *
-ctlite_ring_get(struct ctlite_ring *r, const struct sk_buff *skb, u32 net_id)
+ctlite_ring_get(struct ctlite_ring *r, const struct sk_buff *skb,
+		const struct net *net)
 {
 	struct ctlite_ring_slot *s =
 		&r->slot[(r->next - 1) % CTLITE_RING_SLOTS];
 
-	if (unlikely(s->skb != skb || s->net_id != net_id)) {
-		s = ctlite_ring_find_older(r, skb, net_id);
+	if (unlikely(s->skb != skb || s->net != net)) {
+		s = ctlite_ring_find_older(r, skb, net);
 		if (!s)
 			return NULL;
 	}
@@ -145,12 +147,12 @@ ctlite_ring_get(struct ctlite_ring *r, const struct sk_buff *skb, u32 net_id)
 }
 
 /*
- * Keep @skb's result in namespace @net_id, in the oldest slot; @key,
+ * Keep @skb's result in namespace @net, in the oldest slot; @key,
  * @hash and @pkt only when @res->confirm.  Bottom halves off.
  */
 static __always_inline void ctlite_ring_put(struct ctlite_ring *r,
 					    const struct sk_buff *skb,
-					    u32 net_id,
+					    const struct net *net,
 					    const struct ctlite_res *res,
 					    const struct ctlite_key *key,
 					    u32 hash,
@@ -160,7 +162,7 @@ static __always_inline void ctlite_ring_put(struct ctlite_ring *r,
 
 	r->next = (r->next + 1) % CTLITE_RING_SLOTS;
 	s->skb = skb;
-	s->net_id = net_id;
+	s->net = net;
 	s->when = jiffies;
 	s->task = current;
 	s->switches = ctlite_task_switches();

@@ -17,8 +17,10 @@
 
 #include "../../src/ring.h"
 
-#define NET_A	501
-#define NET_B	502
+/* Stand-ins for namespaces, as for skbs below: only addresses are read */
+static const u8 nets[2];
+#define NET_A	((const struct net *)&nets[0])
+#define NET_B	((const struct net *)&nets[1])
 
 /* Stand-ins for skbs: only their addresses are read */
 static const u8 packets[8];
@@ -34,24 +36,25 @@ static struct ctlite_res res_of(u8 tag, bool confirm)
 	};
 }
 
-static void put(struct ctlite_ring *r, const struct sk_buff *skb, u32 net_id,
-		u8 tag)
+static void put(struct ctlite_ring *r, const struct sk_buff *skb,
+		const struct net *net, u8 tag)
 {
 	struct ctlite_res res = res_of(tag, false);
 	bool bh = ctlite_ring_enter();
 
-	ctlite_ring_put(r, skb, net_id, &res, NULL, 0, NULL);
+	ctlite_ring_put(r, skb, net, &res, NULL, 0, NULL);
 	ctlite_ring_leave(bh);
 }
 
 /* The tag of @skb's slot as this task finds it, or -1 for none */
-static int get(struct ctlite_ring *r, const struct sk_buff *skb, u32 net_id)
+static int get(struct ctlite_ring *r, const struct sk_buff *skb,
+	       const struct net *net)
 {
 	struct ctlite_ring_slot *s;
 	bool bh = ctlite_ring_enter();
 	int tag = -1;
 
-	s = ctlite_ring_get(r, skb, net_id);
+	s = ctlite_ring_get(r, skb, net);
 	if (s)
 		tag = s->res.flags;
 	ctlite_ring_leave(bh);
@@ -142,7 +145,7 @@ static void ring_keeps_confirm_data(struct kunit *test)
 	struct ctlite_key key;
 	bool bh;
 
-	ctlite_key_init(&key, NET_A, AF_INET, IPPROTO_UDP);
+	ctlite_key_init(&key, 501, AF_INET, IPPROTO_UDP);
 	key.port[0] = htons(1234);
 	bh = ctlite_ring_enter();
 	ctlite_ring_put(r, SKB(0), NET_A, &res, &key, 0xabcd, &pkt);
