@@ -2,7 +2,8 @@
 /*
  * The per-packet path, built as one compilation unit: the packet parser,
  * the table (its lockless lookup and its bucket lock), TCP's state
- * machine, the tracker and the netfilter hooks.
+ * machine, the tracker, the netfilter hooks and the match that rules
+ * call.
  * Each file keeps its own concern; built together, the compiler can
  * inline a function of one into the others (those marked
  * __always_inline at their definition), as link-time optimization would,
@@ -20,3 +21,4 @@
 #include "proto_tcp.c"
 #include "track.c"
 #include "hooks.c"
+#include "match.c"

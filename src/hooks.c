@@ -208,10 +208,13 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
  * there always reads the table.  At LOCAL_OUT the filter runs after
  * tracking; a raw or mangle rule there may meet a slot of the same
  * task's previous packet at that address (one its OUTPUT rules dropped),
- * the host's own.  Call with RCU read lock (a netfilter hook's).
+ * the host's own.  Call with RCU read lock (a netfilter hook's).  Inline
+ * in the match (match.c, built in this unit), which every rule that
+ * names it calls for every packet.
  */
-void ctlite_skb_res(const struct sk_buff *skb,
-		    const struct nf_hook_state *state, struct ctlite_res *res)
+static __always_inline void
+ctlite_skb_res(const struct sk_buff *skb, const struct nf_hook_state *state,
+	       struct ctlite_res *res)
 {
 	struct ctlite_ring_slot *s = NULL;
 	bool bh;

@@ -65,6 +65,12 @@ static bool ctlite_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	/* as xt_conntrack: a packet without a flow matches on state alone */
 	if (res.state == CTLITE_CT_INVALID || res.state == CTLITE_CT_UNTRACKED)
 		return info->match_flags & XT_CTLITE_STATE;
+	/*
+	 * the stateful ruleset's rules ask the state only: done, before the
+	 * status is worked out (the compiler computes it ahead otherwise)
+	 */
+	if (!(info->match_flags & (XT_CTLITE_DIRECTION | XT_CTLITE_STATUS)))
+		return true;
 	if (fails(info, XT_CTLITE_DIRECTION, res.reply == want_reply))
 		return false;
 	return !fails(info, XT_CTLITE_STATUS, info->status_mask & status_of(&res));

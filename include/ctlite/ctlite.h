@@ -271,8 +271,6 @@ static __always_inline void ctlite_gc_note(u32 deadline)
 /* hooks.c */
 int ctlite_hooks_register(struct net *net);
 void ctlite_hooks_unregister(struct net *net);
-void ctlite_skb_res(const struct sk_buff *skb,
-		    const struct nf_hook_state *state, struct ctlite_res *res);
 
 /* match.c */
 int ctlite_match_init(void);

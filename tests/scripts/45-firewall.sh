@@ -31,6 +31,9 @@ module_released() {
 
 # The usual server ruleset, with match $M (conntrack or ctlite).  The
 # RELATED ICMP rule comes first so its counter tells the errors apart.
+# Before it, three rules with no target count the UDP answers ct-b gets
+# (two: a short one and a fragmented one) by --ctdir and --ctstatus,
+# which the stateful rules below do not ask.
 ruleset() {
 	local icmp=icmp type=--icmp-type nd=
 	if [ "$F" = 6 ]; then
@@ -43,6 +46,9 @@ ruleset() {
 	:INPUT DROP [0:0]
 	:FORWARD ACCEPT [0:0]
 	:OUTPUT ACCEPT [0:0]
+	-A INPUT -p udp -m $M --ctdir REPLY --ctstatus SEEN_REPLY
+	-A INPUT -p udp -m $M --ctdir ORIGINAL
+	-A INPUT -p udp -m $M --ctdir REPLY ! --ctstatus ASSURED
 	-A INPUT -i lo -j ACCEPT
 	-A INPUT -p $icmp -m $M --ctstate RELATED -j ACCEPT
 	-A INPUT -m $M --ctstate RELATED,ESTABLISHED -j ACCEPT
@@ -127,15 +133,17 @@ server_ruleset_agrees_with_conntrack() {
 		echo "# IPv$F counters (policy, then rules) conntrack: $run_ct; ctlite: $run_cl"
 		read -r -a cl <<<"$run_cl"
 		[ "${#ct[@]}" = "${#cl[@]}" ] || die "IPv$F: counters of different rules"
-		[ "${#cl[@]}" -ge 7 ] || die "IPv$F: too few counters"
-		# exact, but for ESTABLISHED (3: delayed ACKs may vary) and
-		# neighbour discovery (7)
-		for i in 0 1 2 4 5 6; do
+		[ "${#cl[@]}" -ge 10 ] || die "IPv$F: too few counters"
+		# exact, but for ESTABLISHED (6: delayed ACKs may vary) and
+		# neighbour discovery (10)
+		for i in 0 1 2 3 4 5 7 8 9; do
 			[ "${ct[$i]}" = "${cl[$i]}" ] ||
 				die "IPv$F: counter $i differs: conntrack ${ct[$i]}, ctlite ${cl[$i]}"
 		done
-		[ "${cl[3]}" -gt 0 ] || die "IPv$F: nothing ESTABLISHED under ctlite"
-		[ "${cl[2]}" = 1 ] || die "IPv$F: the port unreachable was not RELATED"
+		[ "${cl[1]} ${cl[2]} ${cl[3]}" = "2 0 2" ] ||
+			die "IPv$F: the UDP answers by --ctdir/--ctstatus: ${cl[1]} ${cl[2]} ${cl[3]}, not 2 0 2"
+		[ "${cl[6]}" -gt 0 ] || die "IPv$F: nothing ESTABLISHED under ctlite"
+		[ "${cl[5]}" = 1 ] || die "IPv$F: the port unreachable was not RELATED"
 	done
 	module_released
 }
