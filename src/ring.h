@@ -9,9 +9,10 @@
  * A slot is keyed by the skb's address and the namespace (its struct net,
  * which the hooks have at hand without a look into the namespace's
  * state): a veth pair hands one skb from namespace to namespace, and an
- * skb's address comes back soon after it is freed.  It is written at the oldest slot and
- * searched newest first, so an older slot at the same address is evicted
- * before a newer one and never found while the newer is there.
+ * skb's address comes back soon after it is freed.  It is written at the
+ * oldest slot and searched newest first, so an older slot at the same
+ * address is evicted before a newer one and never found while the newer
+ * is there.
  *
  * A packet sent from process context is tracked at LOCAL_OUT and
  * confirmed at POST_ROUTING by the sending task, which may move to

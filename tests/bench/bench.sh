@@ -495,6 +495,13 @@ fw_measure() {
 	fi
 }
 
+# flow_answered: the one flow's first packets, then one answer from the
+# sink, so the flow is established both ways
+flow_answered() {
+	one_flow 100 >/dev/null &&
+		pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null
+}
+
 # firewall_round TRACKER REP BACKEND: one established flow (its answer
 # seen) and new flows (every packet a flow's first: the match, then the
 # confirm step); scenarios fw_* under iptables-nft, fwl_* under legacy
@@ -502,11 +509,7 @@ firewall_round() {
 	local tr=$1 r=$2 b=$3 p=fw
 	[ "$b" = nft ] || p=fwl
 	firewall_up "$tr" "$b" || { bad "firewall $tr $b: set-up"; return; }
-	if ! one_flow 100 >/dev/null ||
-		! pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null; then
-		bad "firewall $tr $b: the flow and its answer"
-		return
-	fi
+	flow_answered || { bad "firewall $tr $b: the flow and its answer"; return; }
 	fw_measure "$b" ${p}_one_flow "$tr" 1 "$r" 1 $ONE_FLOW_PKTS "${ONE_FLOW[@]}" || return
 	firewall_up "$tr" "$b" || { bad "firewall $tr $b: set-up"; return; }
 	fw_measure "$b" ${p}_new_flows "$tr" 0 "$r" 3 $NEW_PKTS "${NEW_FLOWS[@]}"
@@ -531,8 +534,7 @@ traffic_up() {
 		topology_up "$1" $UDP_TIMEOUT tcp || return
 		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
 	elif [ "$2" = fw ]; then
-		firewall_up "$1" nft && one_flow 100 >/dev/null &&
-			pktgen_run 1 $SINK $SINK 9 9 0 "${ONE_FLOW[0]}" "${ONE_FLOW[2]}" >/dev/null
+		firewall_up "$1" nft && flow_answered || return
 	else
 		topology_up "$1" $UDP_TIMEOUT || return
 		one_flow 100 >/dev/null

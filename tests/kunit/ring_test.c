@@ -145,6 +145,7 @@ static void ring_keeps_confirm_data(struct kunit *test)
 	struct ctlite_key key;
 	bool bh;
 
+	/* the key's own namespace id: any, the ring only copies the key */
 	ctlite_key_init(&key, 501, AF_INET, IPPROTO_UDP);
 	key.port[0] = htons(1234);
 	bh = ctlite_ring_enter();
