@@ -515,6 +515,17 @@ firewall_round() {
 	fw_measure "$b" ${p}_new_flows "$tr" 0 "$r" 3 $NEW_PKTS "${NEW_FLOWS[@]}"
 }
 
+# nic_like: bdut receives as from a NIC's driver: d0 polls its packets
+# in NAPI (GRO on, which veth does only for a sender without TSO), in a
+# thread of its own, so that pktgen's packets queue between two polls and
+# reach the stack as lists (netif_receive_skb_list: each list through
+# PRE_ROUTING, then each packet on), as a busy NIC's do
+nic_like() {
+	ns bgen ethtool -K g0 tso off >/dev/null &&
+		ns bdut ethtool -K d0 gro on >/dev/null &&
+		ns bdut sh -c 'echo 1 >/sys/class/net/d0/threaded'
+}
+
 # The tracker's own share of the work, from a profile: perf samples CPU 0
 # (pktgen and the whole receive path of every packet run there) while one
 # flow's packets go through, and the tracker's modules plus its keyed hash
@@ -528,13 +539,16 @@ firewall_round() {
 # packet it is exact under -icount, whose guest has one CPU).
 # traffic_up TRACKER KIND: the topology for a profiled traffic (tcp: with
 # the server's namespace; fw: the stateful ruleset under iptables-nft, the
-# flow answered), the flow already established
+# flow answered; nic: bdut receives in lists), the flow already established
 traffic_up() {
 	if [ "$2" = tcp ]; then
 		topology_up "$1" $UDP_TIMEOUT tcp || return
 		taskset -c 0 "$PEER" -n bgen tcp-rr $SRV_IP $RR_PORT 100 >/dev/null 2>&1
 	elif [ "$2" = fw ]; then
 		firewall_up "$1" nft && flow_answered || return
+	elif [ "$2" = nic ]; then
+		topology_up "$1" $UDP_TIMEOUT && nic_like || return
+		one_flow 100 >/dev/null
 	else
 		topology_up "$1" $UDP_TIMEOUT || return
 		one_flow 100 >/dev/null
@@ -602,8 +616,9 @@ profile() {
 }
 
 # tbprof TRACKER KIND: one traffic (udp: one established flow; tcp: the
-# two-way flow; new: every packet a new flow, into an empty table; fw:
-# the one flow through the stateful ruleset, by hand) between
+# two-way flow; new: every packet a new flow, into an empty table; by
+# hand, fw: the one flow through the stateful ruleset, and nic: the one
+# flow received in lists, as from a NIC's driver) between
 # two calls of sync(2), whose kernel function the QEMU plugin
 # tests/bench/tbcount.c watches for (make bench-tbprof): each call dumps
 # how often every translated block ran since the last.  The index says
@@ -612,8 +627,9 @@ profile() {
 TBPROF_MARKS=0
 tbmark() { sync; TBPROF_MARKS=$((TBPROF_MARKS + 1)); }
 tbprof() {
-	local tr=$1 kind=$2 dir=${BENCH_OUT%/*} res n secs pkts
+	local tr=$1 kind=$2 dir=${BENCH_OUT%/*} res n secs pkts f0
 	traffic_up "$tr" "$kind" || { bad "tbprof $tr: set-up"; return; }
+	f0=$(forwarded)
 	tbmark
 	case "$kind" in
 	tcp)
@@ -629,6 +645,7 @@ tbprof() {
 		pkts=$PROFILE_PKTS ;;
 	esac
 	tbmark
+	say "tbprof $tr $kind: $(($(forwarded) - f0)) of $pkts packets forwarded"
 	echo "$((TBPROF_MARKS - 1)) $tr $kind $pkts" >>"$dir/tbprof.idx"
 	grep '\[' /proc/kallsyms >"$dir/kallsyms.$((TBPROF_MARKS - 1))"
 	good "tbprof $tr $kind: $pkts packets"
@@ -824,7 +841,7 @@ if [ "${bench_profile_only:-0}" = 1 ]; then
 fi
 # bench_tbprof_only=1 (make bench-tbprof, and make bench-icount's second
 # boot, with the plugin loaded): each tracker's traffic for the count by
-# function, and nothing else; bench_tbprof=udp (or tcp, new, fw, or a
+# function, and nothing else; bench_tbprof=udp (or tcp, new, fw, nic, or a
 # list) only those
 if [ "${bench_tbprof_only:-0}" = 1 ]; then
 	: >"${BENCH_OUT%/*}/tbprof.idx"

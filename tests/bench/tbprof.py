@@ -109,7 +109,8 @@ LOCKS = {'_raw_spin_lock_bh', '_raw_spin_unlock_bh', '__local_bh_enable_ip',
 TRAFFIC = {'udp': 'UDP, one established flow (tracked once)',
            'tcp': 'TCP, the two-way flow (each packet tracked three times)',
            'new': 'UDP, every packet a new flow, into an empty table',
-           'fw': 'UDP, one established flow through the stateful ruleset (iptables-nft)'}
+           'fw': 'UDP, one established flow through the stateful ruleset (iptables-nft)',
+           'nic': 'UDP, one established flow received in lists, as from a NIC (GRO, threaded NAPI)'}
 
 
 def group(tracker, f):

@@ -17,8 +17,9 @@ pkgs=("${tools[@]}" flex bison bc libelf-dev libssl-dev python3 perl
       qemu-system-x86 dkms git "linux-source-$KERNEL")
 [ "$what" = tools ] && pkgs=("${tools[@]}")
 [ "$what" = lint ] && pkgs+=(sparse)
-# the benchmark report's plot, and perf for its profiles (run in the guest)
-[ "$what" = bench ] && pkgs+=(gnuplot-nox linux-perf)
+# the benchmark report's plot, perf for its profiles (run in the guest),
+# and ethtool for the count of a NIC's lists (bench_tbprof=nic)
+[ "$what" = bench ] && pkgs+=(gnuplot-nox linux-perf ethtool)
 
 missing=()
 for p in "${pkgs[@]}"; do
