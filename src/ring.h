@@ -39,10 +39,16 @@
 
 enum {
 	/*
-	 * packets whose results a CPU keeps: a packet and those it causes;
-	 * a power of 2, so that an index counted down wraps right
+	 * packets whose results a CPU keeps; a power of 2, so that an index
+	 * counted down wraps right.  A NIC's driver hands the stack its
+	 * packets in lists (GRO's, net.core.gro_normal_batch: 8 by
+	 * default), and each list is tracked whole at PRE_ROUTING before
+	 * its first packet is filtered and confirmed (ip_sublist_rcv()):
+	 * 16 (2 KB a CPU) holds such a list and the packets its packets
+	 * cause (an ACK, an ICMP error) meanwhile.  Four slots, enough for one packet and
+	 * those it causes, had half of each list of 8 looked up again.
 	 */
-	CTLITE_RING_SLOTS = 4,
+	CTLITE_RING_SLOTS = 16,
 	/* a result older than this (jiffies) belongs to a packet long gone */
 	CTLITE_RING_TTL = 2,
 };

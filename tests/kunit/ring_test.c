@@ -2,8 +2,9 @@
 /*
  * KUnit tests for the result ring (src/ring.h), on a ring of the test's
  * own: a packet finds its newest slot, never an older packet's at the same
- * address or another namespace's; and a slot is trusted only by the task
- * that wrote it, never switched out since, and only for CTLITE_RING_TTL.
+ * address or another namespace's, also as one of a NIC's list of them;
+ * and a slot is trusted only by the task that wrote it, never switched
+ * out since, and only for CTLITE_RING_TTL.
  * The packets are never dereferenced: their addresses are the keys.
  */
 #include <kunit/test.h>
@@ -22,8 +23,11 @@ static const u8 nets[2];
 #define NET_A	((const struct net *)&nets[0])
 #define NET_B	((const struct net *)&nets[1])
 
+/* net.core.gro_normal_batch's default: a NIC's list of received packets */
+#define LIST_PKTS 8
+
 /* Stand-ins for skbs: only their addresses are read */
-static const u8 packets[8];
+static const u8 packets[2 * LIST_PKTS + CTLITE_RING_SLOTS];
 #define SKB(i)	((const struct sk_buff *)&packets[i])
 
 /* A result whose @flags tells which put made it */
@@ -125,14 +129,50 @@ static void ring_newest_first(struct kunit *test)
 		got[n++] = get(r, SKB(0), NET_A);
 	}
 	/* tag 2's slot goes next: nothing of SKB(0) is left */
-	put(r, SKB(6), NET_A, 9);
+	put(r, SKB(CTLITE_RING_SLOTS), NET_A, 99);
 	got[n++] = get(r, SKB(0), NET_A);
-	got[n++] = get(r, SKB(6), NET_A);
+	got[n++] = get(r, SKB(CTLITE_RING_SLOTS), NET_A);
 	ctlite_ring_leave(bh);
 	for (i = 0; i < n - 2; i++)
 		KUNIT_EXPECT_EQ_MSG(test, got[i], 2, "find %u", i);
 	KUNIT_EXPECT_EQ(test, got[n - 2], -1);
-	KUNIT_EXPECT_EQ(test, got[n - 1], 9);
+	KUNIT_EXPECT_EQ(test, got[n - 1], 99);
+}
+
+/*
+ * A NIC's list: every packet of it is tracked before the first is
+ * filtered and confirmed (ip_sublist_rcv()), and each of them may cause
+ * a packet of its own (an answer, tracked and confirmed at once) before
+ * the next is confirmed.  Each still finds its own slot, not a slot an
+ * earlier list left at its address.
+ */
+static void ring_holds_a_receive_list(struct kunit *test)
+{
+	struct ctlite_ring *r = new_ring(test);
+	unsigned int i, lost = 0, answers_lost = 0;
+	int got[2 * LIST_PKTS];
+	bool bh = ctlite_ring_enter();
+
+	/* the list before, at the same addresses */
+	for (i = 0; i < LIST_PKTS; i++)
+		put(r, SKB(i), NET_A, 100 + i);
+	for (i = 0; i < LIST_PKTS; i++)
+		put(r, SKB(i), NET_A, 1 + i);
+	for (i = 0; i < LIST_PKTS; i++) {
+		got[2 * i] = get(r, SKB(i), NET_A);
+		put(r, SKB(LIST_PKTS + i), NET_A, 50 + i);
+		got[2 * i + 1] = get(r, SKB(LIST_PKTS + i), NET_A);
+	}
+	ctlite_ring_leave(bh);
+	/* one line for the whole list: a KUnit case keeps only 512 bytes */
+	for (i = 0; i < LIST_PKTS; i++) {
+		if (got[2 * i] != 1 + i)
+			lost |= BIT(i);
+		if (got[2 * i + 1] != 50 + i)
+			answers_lost |= BIT(i);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, lost, 0U, "packets not found (bit per packet)");
+	KUNIT_EXPECT_EQ_MSG(test, answers_lost, 0U, "answers not found");
 }
 
 /* Only a new flow's first packet stores what confirmation needs */
@@ -241,6 +281,7 @@ static void ring_other_task(struct kunit *test)
 static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(ring_finds_its_packet),
 	KUNIT_CASE(ring_newest_first),
+	KUNIT_CASE(ring_holds_a_receive_list),
 	KUNIT_CASE(ring_keeps_confirm_data),
 	KUNIT_CASE(ring_result_expires),
 	KUNIT_CASE(ring_task_switched_out),
