@@ -184,10 +184,10 @@ tracker); "+" is a tracker's added count over no tracking.
 
 - Guest: {info.get(('all', 'kernel'), '?')}, 1 vCPU (QEMU 7.2 cannot bring
   up a second one under `-icount`), 2 GiB, TCG, CPU model
-  "{info.get(('all', 'cpu'), '?')}".  The fewest instructions of
-  {max((len(v) for k, v in figs.items() if k[3] == "pps"), default=0)} repetitions:
-  under `-icount` what is not the packets' own work (a timer, a GC pass,
-  a refill of the slab's per-CPU lists inside the window) only ever adds
+  "{info.get(('all', 'cpu'), '?')}".
+- Each figure is the fewest instructions of {max((len(v) for k, v in figs.items() if k[3] == "pps"), default=0)} repetitions: under
+  `-icount` what is not the packets' own work (a timer, a GC pass, a
+  refill of the slab's per-CPU lists inside the window) only ever adds
   instructions, so the least disturbed repetition is the measure, and the
   spread says how much the others were disturbed.
 - UDP: as in benchmarks.md (pktgen, forwarded by the middle namespace).
