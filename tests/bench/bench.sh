@@ -441,10 +441,9 @@ small_round() {
 # ctlite.  With no tracking a stateless rule accepts udp to port 9, so a
 # tracker's added cost is its tracking and its match together.  bdut routes
 # the one flow's answer back to bgen, so that the flow is established.
-# BACKEND: nft (iptables-nft, Debian's iptables: -m ctlite runs through
-# nft_compat's xtables glue, while -m conntrack becomes nft's own ct
-# expression) or legacy (iptables-legacy: both are xtables matches, called
-# alike, so the difference is the trackers' alone).
+# BACKEND: nft (iptables-nft, Debian's iptables: both matches run through
+# nft_compat's xtables glue) or legacy (iptables-legacy: both are plain
+# xtables matches).
 firewall_up() {
 	local tr=$1 backend=$2 m=
 	topology_up "$tr" $UDP_TIMEOUT || return 1
