@@ -169,19 +169,31 @@ confirm_bh(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 				     &s->key, s->hash, &s->pkt, (u32)jiffies);
 }
 
-static __always_inline unsigned int
-confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
+/*
+ * confirm_skb() in a task, a packet this host sends (nf_conntrack
+ * confirms there too): bottom halves off for the ring.  Out of line, so
+ * the softirq's packet, nearly every one, needs no frame to turn them on
+ * again after: its calls are its last word.
+ */
+static noinline unsigned int confirm_task(struct sk_buff *skb, u8 family,
+					  const struct nf_hook_state *state)
 {
 	unsigned int verdict;
-	bool bh;
+	bool bh = ctlite_ring_enter();
 
-	if (looped(state))
-		return NF_ACCEPT;
-	/* in a task too, as nf_conntrack's confirmation runs */
-	bh = ctlite_ring_enter();
 	verdict = confirm_bh(skb, family, state);
 	ctlite_ring_leave(bh);
 	return verdict;
+}
+
+static __always_inline unsigned int
+confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
+{
+	if (looped(state))
+		return NF_ACCEPT;
+	if (likely(in_softirq()))
+		return confirm_bh(skb, family, state);
+	return confirm_task(skb, family, state);
 }
 
 /* A rule's packet whose result the ring does not hold: as confirm_again() */
