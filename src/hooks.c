@@ -123,8 +123,12 @@ track_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 
 	if (looped(state))
 		return NF_ACCEPT;
-	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
+	/*
+	 * for the ring, and for the tracking too: a bucket lock taken with
+	 * bottom halves off already need not turn them off again
+	 */
 	bh = ctlite_ring_enter();
+	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
 	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, state->net, &res, &key,
 			hash, &pkt);
 	ctlite_ring_leave(bh);

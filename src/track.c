@@ -94,7 +94,7 @@ entry_update_locked(struct ctlite_table *table, const struct ctlite_conf *conf,
 	struct ctlite_locked l;
 	u8 flags;
 
-	ctlite_table_lock(table, hash, &l);
+	table_lock_bh_off(table, hash, &l);
 	if (e->flags & CTLITE_F_DEAD) {
 		ret = CTLITE_UPDATE_GONE;
 		goto out;
@@ -108,7 +108,7 @@ entry_update_locked(struct ctlite_table *table, const struct ctlite_conf *conf,
 	    (e->flags & CTLITE_F_ASSURED))
 		ctlite_table_assured(table, &l, e);
 out:
-	ctlite_table_unlock(&l);
+	table_unlock_bh_off(&l);
 	return ret;
 }
 
@@ -341,7 +341,8 @@ out:
  * start a flow makes no entry yet: it is NEW with @res->confirm set, and
  * ctlite_confirm() makes the entry once the packet has passed the host's
  * filter, so a packet the firewall drops leaves nothing behind.  Never
- * drops.  Call with RCU read lock.
+ * drops.  Call with RCU read lock and bottom halves off, as a netfilter
+ * hook in softirq has them (in a task, ctlite_ring_enter()).
  *
  * Return: the key's hash, which ctlite_confirm_hashed() takes so that a
  * new flow's key is hashed once.  Inline into the tracking hook (one
@@ -371,7 +372,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_track_pkt);
  * left the filter (POST_ROUTING or LOCAL_IN).  Makes the flow's entry,
  * or, if another packet of the flow made it meanwhile, moves that one on.
  * A full table is met here: early drop, or the packet is dropped.  Call
- * with RCU read lock.
+ * with RCU read lock and bottom halves off, as ctlite_track_pkt().
  *
  * Return: NF_ACCEPT, or NF_DROP when no entry can be made (table or
  * namespace full with nothing to evict, a full chain, or no memory): the
@@ -419,7 +420,7 @@ unsigned int ctlite_confirm_hashed(struct ctlite_table *table,
  *
  * ctlite_track_pkt(), then ctlite_confirm() when the packet starts a
  * flow: what the two hooks do to a packet no rule drops.  Call with RCU
- * read lock.
+ * read lock and bottom halves off, as ctlite_track_pkt().
  *
  * Return: ctlite_confirm()'s verdict, or NF_ACCEPT.
  */

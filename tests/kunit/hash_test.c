@@ -5,6 +5,7 @@
  * tables (never the live one).
  */
 #include <kunit/test.h>
+#include <linux/bottom_half.h>
 #include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/in.h>
@@ -55,8 +56,11 @@ static struct ctlite_entry *insert(struct ctlite_table *t,
 	struct ctlite_insert ins = { .deadline = 1U << 30 };
 	struct ctlite_entry *e;
 
+	/* as a packet's confirmation: RCU read lock, bottom halves off */
 	rcu_read_lock();
+	local_bh_disable();
 	e = ctlite_table_insert(t, k, ctlite_table_hash(t, k), &ins);
+	local_bh_enable();
 	rcu_read_unlock();
 	if (created)
 		*created = ins.created;
@@ -527,8 +531,10 @@ static void make_flows(struct kunit *test, struct ctlite_table *t,
 			random_key4(&f->k[i], NET_A);
 		ins.flags = i & 1 ? CTLITE_F_ASSURED : 0;
 		rcu_read_lock();
+		local_bh_disable();
 		f->e[i] = ctlite_table_insert(t, &f->k[i],
 					      ctlite_table_hash(t, &f->k[i]), &ins);
+		local_bh_enable();
 		rcu_read_unlock();
 		KUNIT_ASSERT_FALSE(test, IS_ERR(f->e[i]));
 		/* a random key twice would make one entry for two flows */
@@ -716,7 +722,9 @@ static void early_drop_reaches_any_bucket_of_2_24(struct kunit *test)
 		hash = ctlite_table_hash(t, &k);
 	} while (ctlite_table_bucket(t, hash) >= 1U << 20);
 	rcu_read_lock();
+	local_bh_disable();
 	e = ctlite_table_insert(t, &k, hash, &ins);
+	local_bh_enable();
 	KUNIT_ASSERT_FALSE(test, IS_ERR(e));
 	KUNIT_EXPECT_EQ(test, ctlite_table_evict(t, 1U << 31, NET_A, 0, &searched),
 			CTLITE_EVICT_UNASSURED);

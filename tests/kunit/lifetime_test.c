@@ -8,6 +8,7 @@
  * so every deadline comparison also crosses it.
  */
 #include <kunit/test.h>
+#include <linux/bottom_half.h>
 #include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -123,8 +124,11 @@ static unsigned int send_pkt(struct fixture *f, u8 proto, unsigned int i,
 	unsigned int verdict;
 
 	pkt->src_is_1 = flow_key(&k, ctlite_net_id(f->ns), proto, i, from_client);
+	/* as a hook: RCU read lock, bottom halves off */
 	rcu_read_lock();
+	local_bh_disable();
 	verdict = ctlite_track(f->t, f->ns, &k, pkt, f->now);
+	local_bh_enable();
 	rcu_read_unlock();
 	return verdict;
 }
@@ -1216,10 +1220,12 @@ static void insert_udp_flows(struct fixture *f, unsigned int first,
 	unsigned int i;
 
 	rcu_read_lock();
+	local_bh_disable();
 	for (i = first; i < first + n; i++) {
 		flow_key(&k, ctlite_net_id(f->ns), IPPROTO_UDP, i, true);
 		ctlite_table_insert(f->t, &k, ctlite_table_hash(f->t, &k), ins);
 	}
+	local_bh_enable();
 	rcu_read_unlock();
 }
 
@@ -1445,7 +1451,9 @@ static struct ctlite_res track_only(struct fixture *f, bool from_client, u8 flag
 
 	pkt.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, from_client);
 	rcu_read_lock();
+	local_bh_disable();
 	ctlite_track_pkt(f->t, f->ns, &k, &pkt, f->now, &res);
+	local_bh_enable();
 	rcu_read_unlock();
 	return res;
 }
@@ -1509,8 +1517,8 @@ static void a_filtered_first_packet_leaves_no_entry(struct kunit *test)
 		.tcp_flags = SYN, .seq = 100, .win = WIN,
 		.wscale = CTLITE_WSCALE_NONE,
 	};
+	unsigned int i, verdict;
 	struct ctlite_key k;
-	unsigned int i;
 
 	for (i = 0; i < 3; i++)
 		expect_res(test, track_only(f, true, SYN, 100, 0), CTLITE_CT_NEW, false);
@@ -1523,9 +1531,11 @@ static void a_filtered_first_packet_leaves_no_entry(struct kunit *test)
 	expect_res(test, track_only(f, true, SYN, 100, 0), CTLITE_CT_NEW, false);
 	pkt.src_is_1 = flow_key(&k, ctlite_net_id(f->ns), IPPROTO_TCP, 0, true);
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, ctlite_confirm(f->t, f->ns, &k, &pkt, f->now),
-			(unsigned int)NF_ACCEPT);
+	local_bh_disable();
+	verdict = ctlite_confirm(f->t, f->ns, &k, &pkt, f->now);
+	local_bh_enable();
 	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, verdict, (unsigned int)NF_ACCEPT);
 	KUNIT_ASSERT_NOT_NULL(test, entry(f, IPPROTO_TCP, 0));
 	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_NEW), 1U);
 	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_UNCONFIRMED), 3U);
