@@ -45,8 +45,9 @@ enum {
 	 * default), and each list is tracked whole at PRE_ROUTING before
 	 * its first packet is filtered and confirmed (ip_sublist_rcv()):
 	 * 16 (2 KB a CPU) holds such a list and the packets its packets
-	 * cause (an ACK, an ICMP error) meanwhile.  Four slots, enough for one packet and
-	 * those it causes, had half of each list of 8 looked up again.
+	 * cause (an ACK, an ICMP error) meanwhile.  Four slots, enough for
+	 * one packet and those it causes, had half of each list of 8 looked
+	 * up again.
 	 */
 	CTLITE_RING_SLOTS = 16,
 	/* a result older than this (jiffies) belongs to a packet long gone */

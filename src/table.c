@@ -213,6 +213,55 @@ static struct ctlite_buckets *home(struct ctlite_table *table, u32 hash,
 	return b;
 }
 
+/*
+ * Lock bucket @bucket of @b into @l, turning bottom halves off with it if
+ * @bh (a constant at every call: each caller inlines one way), and say if
+ * the bucket is live.  See ctlite_lock_in().
+ */
+static __always_inline bool lock_in(struct ctlite_table *table,
+				    struct ctlite_buckets *b,
+				    unsigned int bucket, struct ctlite_locked *l,
+				    bool bh)
+	__acquires(l->lock)
+{
+	l->b = b;
+	l->bucket = bucket;
+	l->lock = bucket_lock(table, bucket);
+	if (bh)
+		spin_lock_bh(l->lock);
+	else
+		spin_lock(l->lock);
+	return bucket_live(table, b, bucket);
+}
+
+static __always_inline void unlock_in(struct ctlite_locked *l, bool bh)
+	__releases(l->lock)
+{
+	if (bh)
+		spin_unlock_bh(l->lock);
+	else
+		spin_unlock(l->lock);
+}
+
+/*
+ * Lock the bucket where the flows of @hash live: pick it, lock it, and
+ * pick again if a resize moved it meanwhile.  @bh as for lock_in().
+ */
+static __always_inline void lock_home(struct ctlite_table *table, u32 hash,
+				      struct ctlite_locked *l, bool bh)
+	__acquires(l->lock)
+{
+	struct ctlite_buckets *b;
+	unsigned int bucket;
+
+	for (;;) {
+		b = home(table, hash, &bucket);
+		if (likely(lock_in(table, b, bucket, l, bh)))
+			return;
+		unlock_in(l, bh);
+	}
+}
+
 /**
  * ctlite_lock_in() - lock a bucket of an array, and say if it is live
  * @table: the table
@@ -233,11 +282,7 @@ ctlite_lock_in(struct ctlite_table *table, struct ctlite_buckets *b,
 	       unsigned int bucket, struct ctlite_locked *l)
 	__acquires(l->lock)
 {
-	l->b = b;
-	l->bucket = bucket;
-	l->lock = bucket_lock(table, bucket);
-	spin_lock_bh(l->lock);
-	return bucket_live(table, b, bucket);
+	return lock_in(table, b, bucket, l, true);
 }
 
 /**
@@ -255,15 +300,7 @@ __always_inline void ctlite_table_lock(struct ctlite_table *table, u32 hash,
 					struct ctlite_locked *l)
 	__acquires(l->lock)
 {
-	struct ctlite_buckets *b;
-	unsigned int bucket;
-
-	for (;;) {
-		b = home(table, hash, &bucket);
-		if (likely(ctlite_lock_in(table, b, bucket, l)))
-			return;
-		spin_unlock_bh(l->lock);
-	}
+	lock_home(table, hash, l, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lock);
 
@@ -274,7 +311,7 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_table_lock);
 __always_inline void ctlite_table_unlock(struct ctlite_locked *l)
 	__releases(l->lock)
 {
-	spin_unlock_bh(l->lock);
+	unlock_in(l, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_table_unlock);
 
@@ -290,26 +327,14 @@ static __always_inline void
 table_lock_bh_off(struct ctlite_table *table, u32 hash, struct ctlite_locked *l)
 	__acquires(l->lock)
 {
-	struct ctlite_buckets *b;
-	unsigned int bucket;
-
 	lockdep_assert(in_softirq());
-	for (;;) {
-		b = home(table, hash, &bucket);
-		l->b = b;
-		l->bucket = bucket;
-		l->lock = bucket_lock(table, bucket);
-		spin_lock(l->lock);
-		if (likely(bucket_live(table, b, bucket)))
-			return;
-		spin_unlock(l->lock);
-	}
+	lock_home(table, hash, l, false);
 }
 
 static __always_inline void table_unlock_bh_off(struct ctlite_locked *l)
 	__releases(l->lock)
 {
-	spin_unlock(l->lock);
+	unlock_in(l, false);
 }
 
 /* Walk one chain for @key.  Call with RCU read lock or the bucket lock. */
