@@ -14,7 +14,8 @@
  * so a translated connection keeps one entry that sees both directions.
  * Looped-back packets are tracked and confirmed on their way out only.
  * Packets the raw table exempted (CT --notrack, nft notrack) are left
- * alone.
+ * alone.  A fragment is reassembled at the tracking hook, and the whole
+ * datagram tracked (defrag.c).
  *
  * What tracking made of a packet is kept for the rules that ask
  * (ctlite_skb_res()) and for confirmation in a small ring per CPU
@@ -31,8 +32,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
-#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
-#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
 #include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
@@ -63,17 +62,22 @@ static bool looped(const struct nf_hook_state *state)
  * has no result at hand.  Inline: the tracking hook runs it for every
  * packet; the others call it out of line, through confirm_again() and
  * res_again().
+ *
+ * Return: false, with nothing filled in, for a fragment when @defrag:
+ * the tracking hook's first look, which has it reassembled and looks
+ * again (track_fragment()).  Otherwise true; a fragment is then one not
+ * reassembled, ignored.
  */
-static __always_inline void
+static __always_inline bool
 skb_state(const struct sk_buff *skb, u8 family, struct ctlite_net *cn,
-	  bool track, struct ctlite_res *res, struct ctlite_key *key, u32 *hash,
-	  struct ctlite_pkt *pkt)
+	  bool track, bool defrag, struct ctlite_res *res,
+	  struct ctlite_key *key, u32 *hash, struct ctlite_pkt *pkt)
 {
 	u32 now = (u32)jiffies;
 
 	if (skb_untracked(skb)) {
 		ctlite_res_none(res, CTLITE_CT_UNTRACKED);
-		return;
+		return true;
 	}
 	switch (ctlite_parse_skb(skb, family, ctlite_net_id(cn), key, pkt)) {
 	case CTLITE_PARSE_OK:
@@ -82,12 +86,16 @@ skb_state(const struct sk_buff *skb, u8 family, struct ctlite_net *cn,
 						 now, res);
 		else
 			ctlite_classify(ctlite_table, key, pkt, now, res);
-		return;
+		return true;
 	case CTLITE_PARSE_INVALID:
 		if (track)
 			ctlite_stat_add(cn, CTLITE_STAT_INVALID, 1);
 		ctlite_res_none(res, CTLITE_CT_INVALID);
-		return;
+		return true;
+	case CTLITE_PARSE_FRAGMENT:
+		if (defrag)
+			return false;
+		break;
 	case CTLITE_PARSE_IGNORE:
 		break;
 	}
@@ -97,7 +105,7 @@ skb_state(const struct sk_buff *skb, u8 family, struct ctlite_net *cn,
 		if (track)
 			ctlite_stat_add(cn, res->state == CTLITE_CT_RELATED ?
 					CTLITE_STAT_RELATED : CTLITE_STAT_IGNORE, 1);
-		return;
+		return true;
 	case CTLITE_OTHER_NOCT:
 		ctlite_res_none(res, CTLITE_CT_UNTRACKED);
 		break;
@@ -108,6 +116,31 @@ skb_state(const struct sk_buff *skb, u8 family, struct ctlite_net *cn,
 	}
 	if (track)
 		ctlite_stat_add(cn, CTLITE_STAT_IGNORE, 1);
+	return true;
+}
+
+/*
+ * A fragment at the tracking hook: reassembled, the datagram is tracked
+ * as any packet; kept to wait for the rest, the fragment goes no further.
+ * Out of line, with a frame of its own: fragments are rare.
+ */
+static noinline unsigned int track_fragment(struct sk_buff *skb, u8 family,
+					    const struct nf_hook_state *state,
+					    struct ctlite_net *cn)
+{
+	struct ctlite_key key;
+	struct ctlite_pkt pkt;
+	struct ctlite_res res;
+	unsigned int verdict;
+	u32 hash = 0;
+
+	verdict = ctlite_defrag(skb, family, state);
+	if (verdict != NF_ACCEPT)
+		return verdict;
+	skb_state(skb, family, cn, true, false, &res, &key, &hash, &pkt);
+	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, state->net, &res, &key,
+			hash, &pkt);
+	return NF_ACCEPT;
 }
 
 static __always_inline unsigned int
@@ -128,7 +161,13 @@ track_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 	 * bottom halves off already need not turn them off again
 	 */
 	bh = ctlite_ring_enter();
-	skb_state(skb, family, cn, true, &res, &key, &hash, &pkt);
+	if (unlikely(!skb_state(skb, family, cn, true, true, &res, &key, &hash,
+				&pkt))) {
+		unsigned int verdict = track_fragment(skb, family, state, cn);
+
+		ctlite_ring_leave(bh);
+		return verdict;
+	}
 	ctlite_ring_put(this_cpu_ptr(&ctlite_ring), skb, state->net, &res, &key,
 			hash, &pkt);
 	ctlite_ring_leave(bh);
@@ -146,7 +185,7 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 	struct ctlite_pkt pkt;
 	struct ctlite_res res;
 
-	skb_state(skb, family, cn, false, &res, &key, NULL, &pkt);
+	skb_state(skb, family, cn, false, false, &res, &key, NULL, &pkt);
 	if (!res.confirm)
 		return NF_ACCEPT;
 	return ctlite_confirm(ctlite_table, cn, &key, &pkt, (u32)jiffies);
@@ -207,7 +246,7 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
 
-	skb_state(skb, family, cn, false, res, &key, NULL, &pkt);
+	skb_state(skb, family, cn, false, false, res, &key, NULL, &pkt);
 }
 
 /**
@@ -330,33 +369,12 @@ static const struct nf_hook_ops ctlite_hook_ops[] = {
  * ctlite_hooks_register() - start tracking a network namespace's packets
  * @net: the namespace
  *
- * Also has the kernel reassemble fragments before tracking
- * (nf_defrag_ipv4/ipv6, as nf_conntrack does), so a flow's fragmented
- * datagram is seen, and matched, whole.
- *
  * Return: 0 or a negative errno from netfilter.
  */
 int ctlite_hooks_register(struct net *net)
 {
-	int err;
-
-	err = nf_defrag_ipv4_enable(net);
-	if (err)
-		return err;
-	err = nf_defrag_ipv6_enable(net);
-	if (err)
-		goto err_ipv6;
-	err = nf_register_net_hooks(net, ctlite_hook_ops,
-				    ARRAY_SIZE(ctlite_hook_ops));
-	if (err)
-		goto err_hooks;
-	return 0;
-
-err_hooks:
-	nf_defrag_ipv6_disable(net);
-err_ipv6:
-	nf_defrag_ipv4_disable(net);
-	return err;
+	return nf_register_net_hooks(net, ctlite_hook_ops,
+				     ARRAY_SIZE(ctlite_hook_ops));
 }
 
 /**
@@ -366,6 +384,4 @@ err_ipv6:
 void ctlite_hooks_unregister(struct net *net)
 {
 	nf_unregister_net_hooks(net, ctlite_hook_ops, ARRAY_SIZE(ctlite_hook_ops));
-	nf_defrag_ipv6_disable(net);
-	nf_defrag_ipv4_disable(net);
 }

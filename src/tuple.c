@@ -185,7 +185,7 @@ parse_ipv4(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
 	 * first carries ports, but not the whole segment a state depends on
 	 */
 	if (iph->frag_off & htons(IP_MF | IP_OFFSET))
-		return CTLITE_PARSE_IGNORE;
+		return CTLITE_PARSE_FRAGMENT;
 	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
 	key->addr.ip[0] = iph->saddr;
 	key->addr.ip[1] = iph->daddr;
@@ -212,7 +212,7 @@ parse_ipv6(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
 		return CTLITE_PARSE_INVALID;
 	/* a fragment, first or not (an atomic fragment is a whole packet) */
 	if (frag_off & htons(IP6_OFFSET | IP6_MF))
-		return CTLITE_PARSE_IGNORE;
+		return CTLITE_PARSE_FRAGMENT;
 	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
 	key->addr.ip6[0] = ip6h->saddr;
 	key->addr.ip6[1] = ip6h->daddr;
@@ -230,9 +230,10 @@ parse_ipv6(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
  *
  * Return: CTLITE_PARSE_OK with @key and @pkt set; CTLITE_PARSE_INVALID
  * for a malformed packet (truncated, bad lengths, a TCP flag combination
- * nf_conntrack calls invalid); CTLITE_PARSE_IGNORE for one that is not a
- * flow's packet of its own (a fragment, an ICMP error or other non-echo
- * ICMP).  Inline into the tracking hook, which fastpath.c builds in
+ * nf_conntrack calls invalid); CTLITE_PARSE_FRAGMENT for a fragment,
+ * first or not (ctlite_defrag() reassembles it); CTLITE_PARSE_IGNORE for
+ * one that is not a flow's packet of its own (an ICMP error or other
+ * non-echo ICMP).  Inline into the tracking hook, which fastpath.c builds in
  * one unit with this file; others call the out-of-line copy.
  */
 __always_inline enum ctlite_parse

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/genetlink.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 
 /*
@@ -101,6 +102,21 @@ ctlite_genl_dump_attrs(struct netlink_callback *cb)
 	return genl_dumpit_info(cb)->info.attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * Whether an IPv4 socket asked that its packets not be reassembled
+ * (IP_NODEFRAG, raw sockets).  Linux 6.6 moved the flag from a bit field
+ * of struct inet_sock into its atomic inet_flags ("inet: move
+ * inet->nodefrag to inet->inet_flags").
+ */
+static inline bool ctlite_sk_nodefrag(const struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return inet_test_bit(NODEFRAG, sk);
+#else
+	return inet_sk(sk)->nodefrag;
 #endif
 }
 

@@ -189,6 +189,10 @@ static __always_inline void ctlite_stat_add(struct ctlite_net *cn,
 	this_cpu_add(cn->stats->count[s], n);
 }
 
+/* defrag.c */
+unsigned int ctlite_defrag(struct sk_buff *skb, u8 family,
+			   const struct nf_hook_state *state);
+
 /* drops.c */
 void ctlite_drop_count(struct ctlite_net *cn, enum ctlite_stat why);
 u64 ctlite_drops_recent(struct ctlite_net *cn);
@@ -200,6 +204,7 @@ enum ctlite_parse {
 	CTLITE_PARSE_OK,
 	CTLITE_PARSE_INVALID,	/* malformed: truncated, bad lengths */
 	CTLITE_PARSE_IGNORE,	/* well formed, but not a flow of its own */
+	CTLITE_PARSE_FRAGMENT,	/* a fragment: reassemble it first */
 };
 
 enum ctlite_parse ctlite_parse_skb(const struct sk_buff *skb, u8 family,

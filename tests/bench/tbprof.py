@@ -21,7 +21,7 @@ packets) and kallsyms.N (the modules' symbols at dump N).  The first
 form prints, per traffic, each tracker's added instructions (over no
 tracking) by function, largest first; the second, the same as tables
 for docs/benchmarks-icount.md, grouped (the tracker's own code, the
-hooks both pay, the nft rule, the rest); the third, the blocks of the
+hook calls, the nft rule, the rest); the third, the blocks of the
 named functions (offset in the function, instructions, runs per packet),
 for objdump's disassembly beside them.
 """
@@ -99,8 +99,9 @@ def report(runs, top):
         print()
 
 
-# What both trackers pay for being netfilter hooks: the hook calls, the
-# inline part of NF_HOOK in the IP functions, defragmentation
+# What a tracker pays for being netfilter hooks: the hook calls, the
+# inline part of NF_HOOK in the IP functions, and nf_conntrack's
+# defragmentation hooks (ctlite reassembles inside its tracking hook)
 HOOKS = {'nf_hook_slow', 'ip_output', 'ip_local_deliver', '__ip_local_out',
          'ip_local_out', 'ip_rcv', 'ip_forward', 'ip_finish_output'}
 # the kernel's locking and BH functions a tracker calls for its entries
@@ -152,7 +153,7 @@ def markdown(runs, top):
                   sum(nc.values()), sum(cl.values())))
         print(row("the tracker's own code: its module, its keyed hash, the locks it takes",
                   sums['nf_conntrack']['own'], sums['ctlite']['own']))
-        print(row("netfilter's hook calls and defragmentation, which both pay",
+        print(row("netfilter's hook calls (and nf_defrag's hooks, nf_conntrack's only)",
                   sums['nf_conntrack']['hooks'], sums['ctlite']['hooks']))
         print(row("the nft rule (`ct state` for nf_conntrack, `meta l4proto` otherwise)",
                   sums['nf_conntrack']['rule'], sums['ctlite']['rule']))

@@ -139,7 +139,7 @@ static void truncated_and_bad_headers_are_invalid(struct kunit *test)
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 }
 
-static void fragments_first_or_not_are_ignored(struct kunit *test)
+static void fragments_first_or_not_go_to_reassembly(struct kunit *test)
 {
 	struct ctlite_key key;
 	struct v4_tcp p;
@@ -151,10 +151,10 @@ static void fragments_first_or_not_are_ignored(struct kunit *test)
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 	/* the first fragment has the ports, not the whole segment */
 	p.ip.frag_off = htons(IP_MF);
-	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_FRAGMENT,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p), &key, &src_is_1));
 	p.ip.frag_off = htons(185);	/* a later one, only 20 bytes here */
-	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_FRAGMENT,
 			parse(test, NFPROTO_IPV4, &p, sizeof(p.ip), &key, &src_is_1));
 }
 
@@ -351,10 +351,10 @@ static void ipv6_extension_headers_and_fragments(struct kunit *test)
 			parse(test, NFPROTO_IPV6, &p, sizeof(p) - 1, &key, &src_is_1));
 	/* a first fragment, and a later one */
 	p.frag.frag_off = htons(IP6_MF);
-	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_FRAGMENT,
 			parse(test, NFPROTO_IPV6, &p, sizeof(p), &key, &src_is_1));
 	p.frag.frag_off = htons(64 << 3);
-	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_IGNORE,
+	KUNIT_EXPECT_EQ(test, CTLITE_PARSE_FRAGMENT,
 			parse(test, NFPROTO_IPV6, &p, sizeof(p) - sizeof(p.udp),
 			      &key, &src_is_1));
 }
@@ -462,7 +462,7 @@ static struct kunit_case parse_cases[] = {
 	KUNIT_CASE(tcp_packet_gives_canonical_key),
 	KUNIT_CASE(tcp_flags_and_sequence_numbers_are_read),
 	KUNIT_CASE(truncated_and_bad_headers_are_invalid),
-	KUNIT_CASE(fragments_first_or_not_are_ignored),
+	KUNIT_CASE(fragments_first_or_not_go_to_reassembly),
 	KUNIT_CASE(tcp_flag_combinations_nf_conntrack_refuses_are_invalid),
 	KUNIT_CASE(tcp_window_length_and_scale_are_read),
 	KUNIT_CASE(icmp_is_parsed_only_in_its_own_family),
