@@ -199,10 +199,9 @@ static noinline unsigned int confirm_again(struct sk_buff *skb, u8 family,
 static __always_inline unsigned int
 confirm_bh(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 {
-	struct ctlite_ring_slot *s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring),
-						     skb, state->net);
+	struct ctlite_ring_slot *s;
 
-	if (!s)
+	if (!ctlite_ring_find(this_cpu_ptr(&ctlite_ring), skb, state->net, &s))
 		return confirm_again(skb, family, ctlite_pernet(state->net));
 	if (!s->res.confirm)
 		return NF_ACCEPT;
@@ -271,17 +270,18 @@ static __always_inline void
 ctlite_skb_res(const struct sk_buff *skb, const struct nf_hook_state *state,
 	       struct ctlite_res *res)
 {
-	struct ctlite_ring_slot *s = NULL;
-	bool bh;
+	struct ctlite_ring_slot *s;
+	bool bh, found = false;
 
 	if (state->hook != NF_INET_PRE_ROUTING) {
 		bh = ctlite_ring_enter();
-		s = ctlite_ring_get(this_cpu_ptr(&ctlite_ring), skb, state->net);
-		if (s)
+		found = ctlite_ring_find(this_cpu_ptr(&ctlite_ring), skb,
+					 state->net, &s);
+		if (found)
 			*res = s->res;
 		ctlite_ring_leave(bh);
 	}
-	if (!s)
+	if (!found)
 		res_again(skb, state->pf, ctlite_pernet(state->net), res);
 }
 
