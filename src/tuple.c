@@ -186,7 +186,7 @@ parse_ipv4(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
 	 */
 	if (iph->frag_off & htons(IP_MF | IP_OFFSET))
 		return CTLITE_PARSE_FRAGMENT;
-	ctlite_key_init(key, net_id, AF_INET, iph->protocol);
+	ctlite_key_start(key, net_id, AF_INET, iph->protocol);
 	key->addr.ip[0] = iph->saddr;
 	key->addr.ip[1] = iph->daddr;
 	return parse_l4(skb, nhoff + iph->ihl * 4, key, pkt);
@@ -213,7 +213,7 @@ parse_ipv6(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
 	/* a fragment, first or not (an atomic fragment is a whole packet) */
 	if (frag_off & htons(IP6_OFFSET | IP6_MF))
 		return CTLITE_PARSE_FRAGMENT;
-	ctlite_key_init(key, net_id, AF_INET6, nexthdr);
+	ctlite_key_start(key, net_id, AF_INET6, nexthdr);
 	key->addr.ip6[0] = ip6h->saddr;
 	key->addr.ip6[1] = ip6h->daddr;
 	return parse_l4(skb, thoff, key, pkt);
@@ -224,9 +224,11 @@ parse_ipv6(const struct sk_buff *skb, u32 net_id, struct ctlite_key *key,
  * @skb: packet with its network header set
  * @family: NFPROTO_IPV4 or NFPROTO_IPV6 (the hook's family)
  * @net_id: the packet's network namespace (net->ns.inum)
- * @key: filled in when the packet is trackable
+ * @key: filled in when the packet is trackable (an IPv4 key up to its
+ *	 second address: ctlite_key_start())
  * @pkt: filled in with the direction and, for TCP, flags and sequence
- *	 numbers when the packet is trackable
+ *	 numbers when the packet is trackable; for other protocols its TCP
+ *	 fields are left as they were
  *
  * Return: CTLITE_PARSE_OK with @key and @pkt set; CTLITE_PARSE_INVALID
  * for a malformed packet (truncated, bad lengths, a TCP flag combination
@@ -242,7 +244,11 @@ ctlite_parse_skb(const struct sk_buff *skb, u8 family, u32 net_id,
 {
 	enum ctlite_parse ret;
 
-	*pkt = (struct ctlite_pkt){};
+	/*
+	 * No clearing of @pkt first: TCP's parse writes every field, and
+	 * for other protocols only the direction is read (3 instructions a
+	 * packet)
+	 */
 	if (family == NFPROTO_IPV4)
 		ret = parse_ipv4(skb, net_id, key, pkt);
 	else

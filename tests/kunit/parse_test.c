@@ -410,7 +410,8 @@ struct v4_icmp_error {
  */
 static void icmp_error_gives_the_quoted_flows_key(struct kunit *test)
 {
-	struct ctlite_key flow, quoted;
+	/* cleared: an IPv4 key's bytes after its addresses are left as found */
+	struct ctlite_key flow = {}, quoted = {};
 	struct v4_icmp_error e = {};
 	struct ctlite_pkt pkt;
 	struct sk_buff *skb;
