@@ -46,6 +46,13 @@ static inline u32 ctlite_entry_timeout(const struct ctlite_table *table,
 	unsigned int count, start;
 	u32 j;
 
+	/*
+	 * UDP tested first: its packets read this on every packet (TCP's
+	 * state machine calls it with its own constant), and the switch
+	 * below tried three other protocols before it
+	 */
+	if (likely(proto == IPPROTO_UDP))
+		goto udp;
 	switch (proto) {
 	case IPPROTO_TCP:
 		j = ctlite_conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
@@ -55,6 +62,7 @@ static inline u32 ctlite_entry_timeout(const struct ctlite_table *table,
 		break;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
+udp:
 		/* one question and its answer are not a stream yet */
 		j = ctlite_conf_timeout(conf, flags & CTLITE_F_ASSURED ?
 				 CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
