@@ -29,22 +29,30 @@
 #include <ctlite/compat.h>
 #include <ctlite/ctlite.h>
 
+/*
+ * The queue user a fragment joins, as nf_defrag picks it: a bridged
+ * packet's (br_netfilter), a received one's, or a sent one's
+ */
+static u32 defrag_user(const struct sk_buff *skb,
+		       const struct nf_hook_state *state, u32 bridge_in,
+		       u32 in, u32 out)
+{
+	if (nf_bridge_in_prerouting(skb))
+		return bridge_in;
+	return state->hook == NF_INET_PRE_ROUTING ? in : out;
+}
+
 static unsigned int defrag_ipv4(struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
 	struct sock *sk = skb->sk;
-	u32 user;
+	u32 user = defrag_user(skb, state, IP_DEFRAG_CONNTRACK_BRIDGE_IN,
+			       IP_DEFRAG_CONNTRACK_IN, IP_DEFRAG_CONNTRACK_OUT);
 
 	/* a raw socket's own fragments, left alone as nf_defrag leaves them */
 	if (sk && sk_fullsock(sk) && sk->sk_family == PF_INET &&
 	    ctlite_sk_nodefrag(sk))
 		return NF_ACCEPT;
-	if (nf_bridge_in_prerouting(skb))
-		user = IP_DEFRAG_CONNTRACK_BRIDGE_IN;
-	else if (state->hook == NF_INET_PRE_ROUTING)
-		user = IP_DEFRAG_CONNTRACK_IN;
-	else
-		user = IP_DEFRAG_CONNTRACK_OUT;
 	/* queued for the rest, or freed (too many, a bad one): ours no more */
 	if (ip_defrag(state->net, skb, user))
 		return NF_STOLEN;
@@ -56,15 +64,10 @@ static unsigned int defrag_ipv4(struct sk_buff *skb,
 static unsigned int defrag_ipv6(struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
-	u32 user;
+	u32 user = defrag_user(skb, state, IP6_DEFRAG_CONNTRACK_BRIDGE_IN,
+			       IP6_DEFRAG_CONNTRACK_IN, IP6_DEFRAG_CONNTRACK_OUT);
 	int err;
 
-	if (nf_bridge_in_prerouting(skb))
-		user = IP6_DEFRAG_CONNTRACK_BRIDGE_IN;
-	else if (state->hook == NF_INET_PRE_ROUTING)
-		user = IP6_DEFRAG_CONNTRACK_IN;
-	else
-		user = IP6_DEFRAG_CONNTRACK_OUT;
 	err = nf_ct_frag6_gather(state->net, skb, user);
 	if (err == -EINPROGRESS)
 		return NF_STOLEN;
