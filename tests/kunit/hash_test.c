@@ -99,6 +99,38 @@ static void both_directions_reach_the_same_entry(struct kunit *test)
 	ctlite_table_destroy(t);
 }
 
+/*
+ * The parser leaves an IPv4 key's bytes after its two addresses as it
+ * found them (ctlite_key_start()): nothing may read them.  A key with
+ * them set hashes, orders and matches as the same key with them clear.
+ */
+static void an_ipv4_keys_unused_tail_is_never_read(struct kunit *test)
+{
+	struct ctlite_table *t = test_table(test, 1024, 100);
+	struct ctlite_key clean, dirty;
+	struct ctlite_entry *e;
+	bool swapped;
+
+	key4(&clean, NET_A, 0x0a000002, 40000, 0x0a000001, 80);
+	memset(&dirty, 0xa5, sizeof(dirty));
+	ctlite_key_start(&dirty, NET_A, AF_INET, IPPROTO_TCP);
+	dirty.addr.ip[0] = htonl(0x0a000002);
+	dirty.addr.ip[1] = htonl(0x0a000001);
+	dirty.port[0] = htons(40000);
+	dirty.port[1] = htons(80);
+	swapped = ctlite_key_canonicalize(&dirty);
+	KUNIT_EXPECT_TRUE(test, swapped);
+	KUNIT_EXPECT_EQ(test, ntohl(dirty.addr.ip[0]), ntohl(clean.addr.ip[0]));
+	KUNIT_EXPECT_EQ(test, ntohs(dirty.port[0]), ntohs(clean.port[0]));
+	KUNIT_EXPECT_EQ(test, ctlite_table_hash(t, &dirty),
+			ctlite_table_hash(t, &clean));
+
+	e = insert(t, &dirty, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e));
+	KUNIT_EXPECT_PTR_EQ(test, lookup(t, &clean), e);
+	ctlite_table_destroy(t);
+}
+
 static void different_netns_never_share_an_entry(struct kunit *test)
 {
 	struct ctlite_table *t = test_table(test, 1024, 100);
@@ -263,6 +295,7 @@ static void entries_hash_as_their_keys(struct kunit *test)
 
 static struct kunit_case hash_cases[] = {
 	KUNIT_CASE(both_directions_reach_the_same_entry),
+	KUNIT_CASE(an_ipv4_keys_unused_tail_is_never_read),
 	KUNIT_CASE(different_netns_never_share_an_entry),
 	KUNIT_CASE(the_key_changes_the_bucket_mapping),
 	KUNIT_CASE(buckets_pass_chi_square),
