@@ -143,18 +143,12 @@ static int __net_init ctlite_net_init(struct net *net)
 	cn->stats = alloc_percpu(struct ctlite_stats);
 	if (!cn->stats)
 		return -ENOMEM;
-	ctlite_conf_init(&cn->conf);
-	/* the initial namespace is set up first and freed after every exit */
-	if (!net_eq(net, &init_net)) {
-		struct ctlite_conf *host = &ctlite_pernet(&init_net)->conf;
-		unsigned int i;
-
-		/* a container starts with the host's lifetimes, its ceiling */
-		for (i = 0; i < CTLITE_TO_NUM; i++)
-			ctlite_conf_set_timeout(&cn->conf, i,
-						READ_ONCE(host->timeout[i]));
-		cn->conf.host = host;
-	}
+	/*
+	 * a container starts with the host's lifetimes, its ceiling; the
+	 * initial namespace is set up first and freed after every exit
+	 */
+	ctlite_conf_init(&cn->conf, ctlite_table, net_eq(net, &init_net) ? NULL :
+			 &ctlite_pernet(&init_net)->conf);
 	err = ctlite_table_tenant_add(ctlite_table, &cn->tenant, net->ns.inum,
 				      !net_eq(net, &init_net));
 	if (err)
@@ -180,6 +174,7 @@ err_sysctl:
 err_proc:
 	ctlite_table_tenant_del(ctlite_table, &cn->tenant);
 err_tenant:
+	ctlite_conf_exit(&cn->conf);
 	free_percpu(cn->stats);
 	return err;
 }
@@ -191,6 +186,7 @@ static void __net_exit ctlite_net_exit(struct net *net)
 	/* no hook runs for this netns once this returns: nothing new comes */
 	ctlite_hooks_unregister(net);
 	ctlite_sysctl_exit(net);
+	ctlite_conf_exit(&cn->conf);
 	ctlite_proc_exit(net);
 	ctlite_table_tenant_leave(ctlite_table, &cn->tenant);
 }

@@ -11,7 +11,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -25,9 +24,6 @@ static unsigned int timeout_max = CTLITE_TIMEOUT_MAX;
 static unsigned int adaptive_max = CTLITE_ADAPTIVE_MAX;
 static unsigned int share_max = 100;
 
-/* Serializes adaptive_start/adaptive_end writes, which check each other */
-static DEFINE_MUTEX(adaptive_lock);
-
 /* proc_douintvec_minmax(), but out of range is -EINVAL as for any bad value */
 static int uint_minmax(ctlite_ctl_table *ctl, int write, void *buffer,
 		       size_t *lenp, loff_t *ppos)
@@ -39,41 +35,33 @@ static int uint_minmax(ctlite_ctl_table *ctl, int write, void *buffer,
 
 /*
  * adaptive_start and adaptive_end: 0..CTLITE_ADAPTIVE_MAX each, and when
- * both are on, start must stay below end; extra1 points at the other one.
+ * both are on, start must stay below end.  extra1 is the namespace's
+ * struct ctlite_conf; extra2 is non-NULL for adaptive_end.
  */
 static int adaptive_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 			    size_t *lenp, loff_t *ppos)
 {
-	unsigned int *value = ctl->data, *other = ctl->extra1;
-	bool is_start = !ctl->extra2;
 	struct ctl_table tmp = *ctl;
-	unsigned int v, start, end;
+	unsigned int v;
 	int err;
 
 	if (!write)
 		return proc_douintvec(ctl, write, buffer, lenp, ppos);
 
-	mutex_lock(&adaptive_lock);
-	v = *value;
+	v = READ_ONCE(*(unsigned int *)ctl->data);
 	tmp.data = &v;
 	tmp.extra1 = SYSCTL_ZERO;
 	tmp.extra2 = &adaptive_max;
 	err = uint_minmax(&tmp, write, buffer, lenp, ppos);
-	if (!err) {
-		start = is_start ? v : READ_ONCE(*other);
-		end = is_start ? READ_ONCE(*other) : v;
-		if (start && end && start >= end)
-			err = -EINVAL;
-		else
-			WRITE_ONCE(*value, v);
-	}
-	mutex_unlock(&adaptive_lock);
-	return err;
+	if (err)
+		return err;
+	return ctlite_conf_set_adaptive(ctl->extra1, ctl->extra2, v);
 }
 
 /*
  * max: 1..2^30 and, as for the module parameter, no more entries than fit
- * in half of RAM at the IPv6 entry's size
+ * in half of RAM at the IPv6 entry's size.  Every namespace's adaptive
+ * timeouts follow it.
  */
 static int max_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 		       size_t *lenp, loff_t *ppos)
@@ -81,10 +69,16 @@ static int max_handler(ctlite_ctl_table *ctl, int write, void *buffer,
 	unsigned int cap = min_t(u64, CTLITE_MAX_MAX,
 				 max_t(u64, CTLITE_MAX_MIN,
 				       ctlite_max_fitting(totalram_pages())));
+	unsigned int v = READ_ONCE(ctlite_table->max);
 	struct ctl_table tmp = *ctl;
+	int err;
 
+	tmp.data = &v;
 	tmp.extra2 = &cap;
-	return uint_minmax(&tmp, write, buffer, lenp, ppos);
+	err = uint_minmax(&tmp, write, buffer, lenp, ppos);
+	if (!err && write)
+		ctlite_conf_set_max(ctlite_table, v);
+	return err;
 }
 
 /*
@@ -273,18 +267,17 @@ int ctlite_sysctl_init(struct net *net)
 			GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
-	table[SYSCTL_MAX].data = &ctlite_table->max;
 	table[SYSCTL_COUNT].extra1 = &cn->tenant;
 	table[SYSCTL_NETNS_SHARE].data = &ctlite_table->share;
 	table[SYSCTL_NETNS_LIMIT].extra1 = &cn->tenant;
 	table[SYSCTL_EARLY_DROP].data = &cn->conf.early_drop;
 	table[SYSCTL_RST_EVICT].data = &cn->conf.rst_evict;
-	/* extra2 NULL marks start, non-NULL end; extra1 is the other bound */
+	/* extra2 NULL marks start, non-NULL end */
 	table[SYSCTL_ADAPTIVE_START].data = &cn->conf.adaptive_start;
-	table[SYSCTL_ADAPTIVE_START].extra1 = &cn->conf.adaptive_end;
+	table[SYSCTL_ADAPTIVE_START].extra1 = &cn->conf;
 	table[SYSCTL_ADAPTIVE_END].data = &cn->conf.adaptive_end;
-	table[SYSCTL_ADAPTIVE_END].extra1 = &cn->conf.adaptive_start;
-	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf.adaptive_start;
+	table[SYSCTL_ADAPTIVE_END].extra1 = &cn->conf;
+	table[SYSCTL_ADAPTIVE_END].extra2 = &cn->conf;
 	for (i = 0; i < CTLITE_TO_NUM; i++) {
 		table[SYSCTL_TIMEOUT + i].data = &cn->conf.timeout[i];
 		table[SYSCTL_TIMEOUT + i].extra1 = &cn->conf;

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A namespace's lifetimes (struct ctlite_conf): their defaults, the
- * setter the sysctl handlers call, which keeps them in jiffies for the
- * packets, and pf's adaptive rule, which shrinks them as the table fills.
- * What a packet reads of them is inline, in include/ctlite/timeout.h.
+ * setters the sysctl handlers call, and pf's adaptive rule, which shrinks
+ * them as the table fills.  What a packet reads of them is inline, in
+ * include/ctlite/timeout.h, and reads only what the setters work out
+ * here: a timeout in jiffies already bounded by the host's, and the count
+ * at which shrinking starts.  So a write to a host's timeout updates its
+ * containers' too, and a write to max every namespace's count.
  *
- * No lock: sysctl writes each value with WRITE_ONCE(), packets read it
- * with READ_ONCE().
+ * Locking: conf_lock serializes the setters and guards conf_list, every
+ * namespace's conf; the setters store with WRITE_ONCE(), packets read
+ * with READ_ONCE().  A packet may meet a value a moment old.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/lockdep.h>
 #include <linux/math64.h>
+#include <linux/mutex.h>
 #include <kunit/visibility.h>
 
 #include <ctlite/ctlite.h>
@@ -36,22 +42,80 @@ enum {
 	DEFAULT_ADAPTIVE_END = 120,
 };
 
-/**
- * ctlite_conf_init() - a namespace's timeouts and switches at their defaults
- * @conf: filled in
+static LIST_HEAD(conf_list);
+static DEFINE_MUTEX(conf_lock);
+
+/* Timeout @i in jiffies, for the packets: the host's bounds it */
+static void update_timeout(struct ctlite_conf *conf, enum ctlite_timeout i)
+{
+	unsigned int secs = conf->timeout[i];
+
+	lockdep_assert_held(&conf_lock);
+	if (conf->host)
+		secs = min(secs, conf->host->timeout[i]);
+	WRITE_ONCE(conf->timeout_j[i], secs * HZ);
+}
+
+/*
+ * The count above which timeouts shrink, for the packets: count * 100 >
+ * max * start, as ctlite_adaptive_scale() has it, is count > this
  */
-void ctlite_conf_init(struct ctlite_conf *conf)
+static void update_adaptive(struct ctlite_conf *conf)
+{
+	unsigned int start = conf->adaptive_start, end = conf->adaptive_end;
+	u64 from = U32_MAX;
+
+	lockdep_assert_held(&conf_lock);
+	if (start && end && start < end)
+		from = div_u64((u64)READ_ONCE(conf->table->max) * start, 100);
+	WRITE_ONCE(conf->adaptive_from, min_t(u64, from, U32_MAX));
+}
+
+/**
+ * ctlite_conf_init() - a namespace's timeouts and switches at their start
+ * @conf: filled in, and listed for the writes that reach every namespace
+ * @table: the table the namespace's entries live in
+ * @host: the initial namespace's, for a container: it starts with the
+ *	  host's timeouts, which bound its own from then on; NULL for the
+ *	  initial namespace, which starts from the defaults
+ *
+ * Undo with ctlite_conf_exit().
+ */
+void ctlite_conf_init(struct ctlite_conf *conf, const struct ctlite_table *table,
+		      const struct ctlite_conf *host)
 {
 	unsigned int i;
 
-	for (i = 0; i < CTLITE_TO_NUM; i++)
-		ctlite_conf_set_timeout(conf, i, default_timeout[i]);
+	mutex_lock(&conf_lock);
+	conf->host = host;
+	conf->table = table;
+	for (i = 0; i < CTLITE_TO_NUM; i++) {
+		conf->timeout[i] = host ? host->timeout[i] : default_timeout[i];
+		update_timeout(conf, i);
+	}
 	conf->early_drop = 1;
 	conf->rst_evict = 1;
 	conf->adaptive_start = DEFAULT_ADAPTIVE_START;
 	conf->adaptive_end = DEFAULT_ADAPTIVE_END;
+	update_adaptive(conf);
+	list_add(&conf->node, &conf_list);
+	mutex_unlock(&conf_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_init);
+
+/**
+ * ctlite_conf_exit() - unlist a namespace's conf
+ * @conf: from ctlite_conf_init(), no longer written (its sysctls are gone)
+ *
+ * Its memory must outlive its containers' exits, as a pernet's does.
+ */
+void ctlite_conf_exit(struct ctlite_conf *conf)
+{
+	mutex_lock(&conf_lock);
+	list_del(&conf->node);
+	mutex_unlock(&conf_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_exit);
 
 /**
  * ctlite_conf_set_timeout() - set one of a namespace's timeouts
@@ -59,17 +123,74 @@ EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_init);
  * @i: which
  * @secs: seconds, 1..CTLITE_TIMEOUT_MAX
  *
- * Converted to jiffies here, once, for the packets that read it.  A
- * packet may meet the new seconds with the old jiffies for a moment,
- * which it never reads.
+ * Converted to jiffies here, once, for the packets that read it, and
+ * bounded by the host's.  A host's bounds its containers' from now on.
+ * The sysctl handler refuses a container's above the host's; one that got
+ * in anyway is still bounded.
  */
 void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
 			     unsigned int secs)
 {
+	struct ctlite_conf *c;
+
+	mutex_lock(&conf_lock);
 	WRITE_ONCE(conf->timeout[i], secs);
-	WRITE_ONCE(conf->timeout_j[i], secs * HZ);
+	update_timeout(conf, i);
+	list_for_each_entry(c, &conf_list, node)
+		if (c->host == conf)
+			update_timeout(c, i);
+	mutex_unlock(&conf_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_set_timeout);
+
+/**
+ * ctlite_conf_set_adaptive() - set adaptive_start or adaptive_end
+ * @conf: the namespace's
+ * @end: set adaptive_end, not adaptive_start
+ * @v: percent of max, 0 (off) .. CTLITE_ADAPTIVE_MAX
+ *
+ * Return: 0, or -EINVAL when both bounds would be on and start not below
+ * end (nothing changes then).
+ */
+int ctlite_conf_set_adaptive(struct ctlite_conf *conf, bool end, unsigned int v)
+{
+	unsigned int start, stop;
+	int err = 0;
+
+	mutex_lock(&conf_lock);
+	start = end ? conf->adaptive_start : v;
+	stop = end ? v : conf->adaptive_end;
+	if (start && stop && start >= stop) {
+		err = -EINVAL;
+	} else {
+		WRITE_ONCE(conf->adaptive_start, start);
+		WRITE_ONCE(conf->adaptive_end, stop);
+		update_adaptive(conf);
+	}
+	mutex_unlock(&conf_lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_set_adaptive);
+
+/**
+ * ctlite_conf_set_max() - set a table's max
+ * @table: the table
+ * @max: its new limit, checked by the caller
+ *
+ * Every namespace's count where timeouts start shrinking follows it.
+ */
+void ctlite_conf_set_max(struct ctlite_table *table, unsigned int max)
+{
+	struct ctlite_conf *c;
+
+	mutex_lock(&conf_lock);
+	WRITE_ONCE(table->max, max);
+	list_for_each_entry(c, &conf_list, node)
+		if (c->table == table)
+			update_adaptive(c);
+	mutex_unlock(&conf_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ctlite_conf_set_max);
 
 /**
  * ctlite_adaptive_scale() - shrink a timeout as the table fills (pf's rule)

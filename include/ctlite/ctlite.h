@@ -71,25 +71,37 @@ enum ctlite_timeout {
 /**
  * struct ctlite_conf - one namespace's lifetimes and switches (net.ctlite)
  * @timeout: seconds, by enum ctlite_timeout, as sysctl shows them
- * @timeout_j: the same in jiffies, what packets read: set both with
- *	       ctlite_conf_set_timeout()
+ * @timeout_j: what packets read: the same in jiffies, bounded by the
+ *	       host's (@host); ctlite_conf_set_timeout() keeps it so
+ * @adaptive_from: what packets read: the count above which timeouts
+ *		   shrink (@adaptive_start percent of @table's max; U32_MAX
+ *		   when off); kept so by ctlite_conf_set_adaptive() and
+ *		   ctlite_conf_set_max()
  * @early_drop: when full, evict an entry that is not ASSURED
  * @rst_evict: an in-window TCP RST deletes its entry at once
  * @adaptive_start: percent of max where timeouts start shrinking (0: off)
  * @adaptive_end: percent of max where they reach zero (0: off)
  * @host: the initial namespace's, whose timeouts bound these (NULL there):
  *	  a container's root may shorten its lifetimes, never lengthen them
+ * @table: the table whose max @adaptive_from follows
+ * @node: in timeout.c's list of every namespace's, which a write to the
+ *	  host's timeouts or to max updates
  *
- * Written by sysctl, read with READ_ONCE() by the packet path.
+ * Written by sysctl through timeout.c's setters, under its lock; read
+ * with READ_ONCE() by the packet path.  The packet path reads only values
+ * worked out here: a host's or max's write updates them all at once.
  */
 struct ctlite_conf {
 	unsigned int timeout[CTLITE_TO_NUM];
 	u32 timeout_j[CTLITE_TO_NUM];
+	unsigned int adaptive_from;
 	unsigned int early_drop;
 	unsigned int rst_evict;
 	unsigned int adaptive_start;
 	unsigned int adaptive_end;
 	const struct ctlite_conf *host;
+	const struct ctlite_table *table;
+	struct list_head node;
 };
 
 /**
@@ -223,9 +235,13 @@ enum ctlite_other ctlite_parse_other(const struct sk_buff *skb, u8 family,
 				     struct ctlite_pkt *pkt);
 
 /* timeout.c */
-void ctlite_conf_init(struct ctlite_conf *conf);
+void ctlite_conf_init(struct ctlite_conf *conf, const struct ctlite_table *table,
+		      const struct ctlite_conf *host);
+void ctlite_conf_exit(struct ctlite_conf *conf);
 void ctlite_conf_set_timeout(struct ctlite_conf *conf, enum ctlite_timeout i,
 			     unsigned int secs);
+int ctlite_conf_set_adaptive(struct ctlite_conf *conf, bool end, unsigned int v);
+void ctlite_conf_set_max(struct ctlite_table *table, unsigned int max);
 u32 ctlite_adaptive_scale(u32 timeout, unsigned int count, unsigned int max,
 			  unsigned int start, unsigned int end);
 

@@ -2,10 +2,12 @@
 /*
  * How long an entry lives without traffic: its namespace's timeout for
  * its protocol and state, bounded by the host's, shrunk as the table
- * fills (timeout.c has the defaults, the sysctl's setter and the
- * scaling).  Inline: every packet of a flow reads it.
+ * fills (timeout.c has the defaults, the setters and the scaling).
+ * Inline: every packet of a flow reads it, so it reads only what the
+ * setters worked out: no host's ceiling, no percentage, per packet.
  *
- * Lockless: the timeouts are written by sysctl and read with READ_ONCE().
+ * Lockless: timeout.c's setters write with WRITE_ONCE(), packets read with
+ * READ_ONCE().
  */
 #ifndef _CTLITE_TIMEOUT_H
 #define _CTLITE_TIMEOUT_H
@@ -16,17 +18,13 @@
 #include <ctlite/ctlite.h>
 
 /*
- * Timeout @i of a namespace, in jiffies: its own, but never above the
- * host's, which the host may have lowered since
+ * Timeout @i of a namespace, in jiffies, already bounded by the host's
+ * (timeout.c keeps it so)
  */
 static inline u32 ctlite_conf_timeout(const struct ctlite_conf *conf,
 				      enum ctlite_timeout i)
 {
-	u32 j = READ_ONCE(conf->timeout_j[i]);
-
-	if (conf->host)
-		j = min(j, READ_ONCE(conf->host->timeout_j[i]));
-	return j;
+	return READ_ONCE(conf->timeout_j[i]);
 }
 
 /**
@@ -43,44 +41,33 @@ static inline u32 ctlite_entry_timeout(const struct ctlite_table *table,
 				       const struct ctlite_conf *conf,
 				       u8 proto, u8 state, u8 flags)
 {
-	unsigned int count, start;
+	unsigned int count;
 	u32 j;
 
 	/*
-	 * UDP tested first: its packets read this on every packet (TCP's
-	 * state machine calls it with its own constant), and the switch
-	 * below tried three other protocols before it
+	 * UDP first: its packets read this on every packet, while TCP's
+	 * state machine reads it only when a segment passes its checks
 	 */
-	if (likely(proto == IPPROTO_UDP))
-		goto udp;
-	switch (proto) {
-	case IPPROTO_TCP:
+	if (likely(proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)) {
+		/* one question and its answer are not a stream yet */
+		j = ctlite_conf_timeout(conf, flags & CTLITE_F_ASSURED ?
+					CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
+	} else if (proto == IPPROTO_TCP) {
 		j = ctlite_conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT + state - 1);
 		/* a flow never answered lives no longer than a lone SYN */
 		if (!(flags & CTLITE_F_REPLIED))
 			j = min(j, ctlite_conf_timeout(conf, CTLITE_TO_TCP_SYN_SENT));
-		break;
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-udp:
-		/* one question and its answer are not a stream yet */
-		j = ctlite_conf_timeout(conf, flags & CTLITE_F_ASSURED ?
-				 CTLITE_TO_UDP_STREAM : CTLITE_TO_UDP);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
+	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		j = ctlite_conf_timeout(conf, CTLITE_TO_ICMP);
-		break;
-	default:
+	} else {
 		j = ctlite_conf_timeout(conf, CTLITE_TO_GENERIC);
-		break;
 	}
 	count = atomic_read(&table->count);
-	start = READ_ONCE(conf->adaptive_start);
 	/* the common case, inline: below where timeouts start to shrink */
-	if ((u64)count * 100 <= (u64)READ_ONCE(table->max) * start)
+	if (likely(count <= READ_ONCE(conf->adaptive_from)))
 		return j;
-	return ctlite_adaptive_scale(j, count, READ_ONCE(table->max), start,
+	return ctlite_adaptive_scale(j, count, READ_ONCE(table->max),
+				     READ_ONCE(conf->adaptive_start),
 				     READ_ONCE(conf->adaptive_end));
 }
 

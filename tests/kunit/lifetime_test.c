@@ -51,7 +51,6 @@ static int lifetime_init(struct kunit *test)
 	f->cn.stats = alloc_percpu(struct ctlite_stats);
 	if (!f->cn.stats)
 		return -ENOMEM;
-	ctlite_conf_init(&f->cn.conf);
 	f->ns = &f->cn;
 	f->now = T0;
 	test->priv = f;
@@ -62,7 +61,10 @@ static void lifetime_exit(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 
+	if (f->guest.conf.table)
+		ctlite_conf_exit(&f->guest.conf);
 	if (f->t) {
+		ctlite_conf_exit(&f->cn.conf);
 		if (f->guest.tenant.id)
 			ctlite_table_tenant_del(f->t, &f->guest.tenant);
 		if (f->cn.tenant.id)
@@ -80,6 +82,7 @@ static struct fixture *fixture(struct kunit *test, unsigned int buckets,
 
 	f->t = ctlite_table_create(buckets, max);
 	KUNIT_ASSERT_NOT_NULL(test, f->t);
+	ctlite_conf_init(&f->cn.conf, f->t, NULL);
 	/* the initial namespace's kind: bounded by max alone */
 	KUNIT_ASSERT_EQ(test, ctlite_table_tenant_add(f->t, &f->cn.tenant, 4026531840U,
 						      false), 0);
@@ -937,7 +940,7 @@ static void lowered_max_admits_nothing_and_evicts_nothing(struct kunit *test)
 	struct fixture *f = fixture(test, 64, 10);
 
 	fill(test, f, 10, 0);
-	WRITE_ONCE(f->t->max, 5);
+	ctlite_conf_set_max(f->t, 5);
 	KUNIT_EXPECT_EQ(test, udp(f, 100, true), (unsigned int)NF_DROP);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->t->count), 10);
 	KUNIT_EXPECT_EQ(test, stat(f, CTLITE_STAT_EARLY_DROP), 0U);
@@ -1207,9 +1210,69 @@ static void adaptive_timeouts_apply_to_new_entries(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, e->deadline, f->now + SECS(15));
 	/* and the full 30 s with adaptive timeouts off */
-	f->cn.conf.adaptive_start = 0;
+	KUNIT_ASSERT_EQ(test, ctlite_conf_set_adaptive(&f->cn.conf, false, 0), 0);
 	udp(f, 501, true);
 	KUNIT_EXPECT_EQ(test, entry(f, IPPROTO_UDP, 501)->deadline, f->now + SECS(30));
+}
+
+/* What a new UDP flow @i gets to live, in jiffies: it is made with it */
+static u32 new_udp_life(struct kunit *test, struct fixture *f, unsigned int i)
+{
+	struct ctlite_entry *e;
+
+	KUNIT_EXPECT_EQ(test, udp(f, i, true), (unsigned int)NF_ACCEPT);
+	e = entry(f, IPPROTO_UDP, i);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	return e->deadline - f->now;
+}
+
+/*
+ * Packets compare the count with a threshold worked out when max or
+ * adaptive_start is written: it must be exactly pf's rule, and move with
+ * both at once
+ */
+static void adaptive_threshold_follows_max_and_start(struct kunit *test)
+{
+	/* 60% of 33 is 19.8: at 19 entries the full 30 s, at 20 less */
+	struct fixture *f = fixture(test, 64, 33);
+
+	fill(test, f, 19, 0);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_from, 19U);
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 100), SECS(30));
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 101),
+			ctlite_adaptive_scale(SECS(30), 20, 33, 60, 120));
+	KUNIT_EXPECT_LT(test, ctlite_adaptive_scale(SECS(30), 20, 33, 60, 120),
+			SECS(30));
+
+	/* max raised: 21 entries are far below 60% of it */
+	ctlite_conf_set_max(f->t, 1000);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_from, 600U);
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 102), SECS(30));
+	/* and lowered again: 22 entries shrink lifetimes at once */
+	ctlite_conf_set_max(f->t, 33);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_from, 19U);
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 103),
+			ctlite_adaptive_scale(SECS(30), 22, 33, 60, 120));
+
+	/* adaptive_start at 70%: 23.1 entries, so 23 keep the full 30 s */
+	KUNIT_ASSERT_EQ(test, ctlite_conf_set_adaptive(&f->cn.conf, false, 70), 0);
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 104), SECS(30));
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 105),
+			ctlite_adaptive_scale(SECS(30), 24, 33, 70, 120));
+
+	/* a start not below the end is refused, and changes nothing */
+	KUNIT_EXPECT_EQ(test, ctlite_conf_set_adaptive(&f->cn.conf, false, 120),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, ctlite_conf_set_adaptive(&f->cn.conf, true, 70),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_start, 70U);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_end, 120U);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_from, 23U);
+
+	/* end off: nothing shrinks, however full */
+	KUNIT_ASSERT_EQ(test, ctlite_conf_set_adaptive(&f->cn.conf, true, 0), 0);
+	KUNIT_EXPECT_EQ(test, f->cn.conf.adaptive_from, U32_MAX);
+	KUNIT_EXPECT_EQ(test, new_udp_life(test, f, 106), SECS(30));
 }
 
 /* Flows @first.. @first + @n - 1 of UDP, inserted directly as @ins says */
@@ -1289,8 +1352,7 @@ static void add_guest(struct kunit *test, struct fixture *f)
 	f->guest.stats = alloc_percpu(struct ctlite_stats);
 	/* a __percpu pointer: sparse forbids comparing it with NULL */
 	KUNIT_ASSERT_FALSE(test, !f->guest.stats);
-	ctlite_conf_init(&f->guest.conf);
-	f->guest.conf.host = &f->cn.conf;
+	ctlite_conf_init(&f->guest.conf, f->t, &f->cn.conf);
 	KUNIT_ASSERT_EQ(test, ctlite_table_tenant_add(f->t, &f->guest.tenant,
 						      4026532000U, true), 0);
 	KUNIT_ASSERT_NE(test, f->guest.tenant.id, f->cn.tenant.id);
@@ -1436,6 +1498,12 @@ static void a_container_cannot_outlive_the_hosts_timeouts(struct kunit *test)
 	ctlite_conf_set_timeout(&f->cn.conf, CTLITE_TO_UDP, 3);
 	udp(f, 1, true);
 	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(3));
+
+	/* and raises it again: the container's own 30 s are back */
+	ctlite_conf_set_timeout(&f->cn.conf, CTLITE_TO_UDP, 300);
+	udp(f, 1, true);
+	KUNIT_EXPECT_EQ(test, e->deadline - f->now, SECS(30));
+	KUNIT_EXPECT_EQ(test, f->guest.conf.timeout[CTLITE_TO_UDP], 30U);
 }
 
 /* What the tracking hook makes of a segment of flow 0; nothing confirmed */
@@ -1615,6 +1683,7 @@ static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE(top_sources_name_who_filled_the_table),
 	KUNIT_CASE(adaptive_timeouts_scale_like_pf),
 	KUNIT_CASE(adaptive_timeouts_apply_to_new_entries),
+	KUNIT_CASE(adaptive_threshold_follows_max_and_start),
 	KUNIT_CASE(a_container_holds_only_its_share),
 	KUNIT_CASE(early_drop_never_takes_another_namespaces_entry),
 	KUNIT_CASE(a_container_cannot_outlive_the_hosts_timeouts),
