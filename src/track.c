@@ -55,18 +55,12 @@ static noinline u8 other_flags(const struct ctlite_entry *e, u8 flags,
 		flags |= CTLITE_F_REPLIED;
 	if (!(flags & CTLITE_F_REPLIED) || (flags & CTLITE_F_ASSURED))
 		return flags;
-	switch (e->proto) {
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
+	/* UDP first: an answered flow's packets ask until it is a stream */
+	if (likely(e->proto == IPPROTO_UDP || e->proto == IPPROTO_UDPLITE)) {
 		if ((s32)(now - e->born - UDP_STREAM_AFTER) >= 0)
 			flags |= CTLITE_F_ASSURED;
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		break;
-	default:
+	} else if (e->proto != IPPROTO_ICMP && e->proto != IPPROTO_ICMPV6) {
 		flags |= CTLITE_F_ASSURED;
-		break;
 	}
 	return flags;
 }
