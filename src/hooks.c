@@ -18,7 +18,7 @@
  * datagram tracked (defrag.c).
  *
  * What tracking made of a packet is kept for the rules that ask
- * (ctlite_skb_res()) and for confirmation in a small ring per CPU
+ * (__ctlite_skb_ring_res()) and for confirmation in a small ring per CPU
  * (ring.h): a packet's slot is trusted only by the task that wrote it,
  * never switched out since.  Otherwise, and for a rule at PRE_ROUTING
  * (before tracking), the packet's state is looked up again.
@@ -61,7 +61,7 @@ static bool looped(const struct nf_hook_state *state)
  * key's @hash when @res->confirm is set) or, read only, for a rule that
  * has no result at hand.  Inline: the tracking hook runs it for every
  * packet; the others call it out of line, through confirm_again() and
- * res_again().
+ * the match's ctlite_mt_slow() (res_again()).
  *
  * Return: false, with nothing filled in, for a fragment when @defrag:
  * the tracking hook's first look, which has it reassembled and looks
@@ -238,9 +238,13 @@ confirm_skb(struct sk_buff *skb, u8 family, const struct nf_hook_state *state)
 	return confirm_task(skb, family, state);
 }
 
-/* A rule's packet whose result the ring does not hold: as confirm_again() */
-static noinline void res_again(const struct sk_buff *skb, u8 family,
-			       struct ctlite_net *cn, struct ctlite_res *res)
+/*
+ * A rule's packet whose result the ring does not hold
+ * (__ctlite_skb_ring_res()): its flow as the table has it now, as
+ * confirm_again().  Call with RCU read lock (a netfilter hook's).
+ */
+static void res_again(const struct sk_buff *skb, u8 family,
+		      struct ctlite_net *cn, struct ctlite_res *res)
 {
 	struct ctlite_key key;
 	struct ctlite_pkt pkt;
@@ -248,41 +252,43 @@ static noinline void res_again(const struct sk_buff *skb, u8 family,
 	skb_state(skb, family, cn, false, false, res, &key, NULL, &pkt);
 }
 
-/**
- * ctlite_skb_res() - what tracking made of a packet, for a rule
- * @skb: the packet
- * @state: the rule's hook: its namespace, family and hook
- * @res: filled in
- *
- * The tracking hook's result for this very packet when this CPU still
- * holds it; otherwise the packet's flow as the table has it now.  A rule
- * at PRE_ROUTING runs before tracking (raw, mangle, nat: no table has a
- * filter chain there), where a slot at the packet's address can only be
- * an older packet's, one the filter dropped: a received packet's rule
- * there always reads the table.  At LOCAL_OUT the filter runs after
- * tracking; a raw or mangle rule there may meet a slot of the same
- * task's previous packet at that address (one its OUTPUT rules dropped),
- * the host's own.  Call with RCU read lock (a netfilter hook's).  Inline
- * in the match (match.c, built in this unit), which every rule that
- * names it calls for every packet.
+/*
+ * What tracking made of a packet, for a rule, if this CPU still holds it:
+ * the tracking hook's result for this very packet, from the ring, into
+ * @res; false when it is not there.  A rule at PRE_ROUTING runs before
+ * tracking (raw, mangle, nat: no table has a filter chain there), where
+ * a slot at the packet's address can only be an older packet's, one the
+ * filter dropped: a received packet's rule there always reads the table.
+ * At LOCAL_OUT the filter runs after tracking; a raw or mangle rule there
+ * may meet a slot of the same task's previous packet at that address
+ * (one its OUTPUT rules dropped), the host's own.  Call with bottom halves
+ * off: ctlite_skb_ring_res() turns them off.  Inline in the match
+ * (match.c, built in this unit), which every rule that names it calls for
+ * every packet.
  */
-static __always_inline void
-ctlite_skb_res(const struct sk_buff *skb, const struct nf_hook_state *state,
-	       struct ctlite_res *res)
+static __always_inline bool
+__ctlite_skb_ring_res(const struct sk_buff *skb,
+		      const struct nf_hook_state *state, struct ctlite_res *res)
 {
 	struct ctlite_ring_slot *s;
-	bool bh, found = false;
 
-	if (state->hook != NF_INET_PRE_ROUTING) {
-		bh = ctlite_ring_enter();
-		found = ctlite_ring_find(this_cpu_ptr(&ctlite_ring), skb,
-					 state->net, &s);
-		if (found)
-			*res = s->res;
-		ctlite_ring_leave(bh);
-	}
-	if (!found)
-		res_again(skb, state->pf, ctlite_pernet(state->net), res);
+	if (state->hook == NF_INET_PRE_ROUTING ||
+	    !ctlite_ring_find(this_cpu_ptr(&ctlite_ring), skb, state->net, &s))
+		return false;
+	*res = s->res;
+	return true;
+}
+
+/* __ctlite_skb_ring_res() in any context */
+static __always_inline bool
+ctlite_skb_ring_res(const struct sk_buff *skb, const struct nf_hook_state *state,
+		    struct ctlite_res *res)
+{
+	bool bh = ctlite_ring_enter(), found;
+
+	found = __ctlite_skb_ring_res(skb, state, res);
+	ctlite_ring_leave(bh);
+	return found;
 }
 
 static unsigned int ctlite_track_ipv4(void *priv, struct sk_buff *skb,

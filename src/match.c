@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The xtables match `-m ctlite`: a rule reads what ctlite made of its
- * packet (ctlite_skb_res()), in xt_conntrack's terms: --ctstate,
+ * packet (from the ring, or res_again()), in xt_conntrack's terms: --ctstate,
  * --ctdir, --ctstatus.  Registered for IPv4 and IPv6 in every table; a
  * rule that names it has iptables load this module (its aliases).
  * Stateless: the rule's options are read only.
@@ -53,17 +53,16 @@ static bool fails(const struct xt_ctlite_mtinfo *info, u8 flag, bool hit)
 	       hit == !!(info->invert_flags & flag);
 }
 
-static bool ctlite_mt(const struct sk_buff *skb, struct xt_action_param *par)
+/* What a rule says of a packet in state @res */
+static __always_inline bool mt_res(const struct xt_ctlite_mtinfo *info,
+				   const struct ctlite_res *res)
 {
-	const struct xt_ctlite_mtinfo *info = par->matchinfo;
 	bool want_reply = info->direction == XT_CTLITE_DIR_REPLY;
-	struct ctlite_res res;
 
-	ctlite_skb_res(skb, par->state, &res);
-	if (fails(info, XT_CTLITE_STATE, info->state_mask & state_bit[res.state]))
+	if (fails(info, XT_CTLITE_STATE, info->state_mask & state_bit[res->state]))
 		return false;
 	/* as xt_conntrack: a packet without a flow matches on state alone */
-	if (res.state == CTLITE_CT_INVALID || res.state == CTLITE_CT_UNTRACKED)
+	if (res->state == CTLITE_CT_INVALID || res->state == CTLITE_CT_UNTRACKED)
 		return info->match_flags & XT_CTLITE_STATE;
 	/*
 	 * the stateful ruleset's rules ask the state only: done, before the
@@ -71,9 +70,37 @@ static bool ctlite_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	 */
 	if (!(info->match_flags & (XT_CTLITE_DIRECTION | XT_CTLITE_STATUS)))
 		return true;
-	if (fails(info, XT_CTLITE_DIRECTION, res.reply == want_reply))
+	if (fails(info, XT_CTLITE_DIRECTION, res->reply == want_reply))
 		return false;
-	return !fails(info, XT_CTLITE_STATUS, info->status_mask & status_of(&res));
+	return !fails(info, XT_CTLITE_STATUS, info->status_mask & status_of(res));
+}
+
+/*
+ * A packet in a task (the host's own, at LOCAL_OUT or POST_ROUTING), or
+ * one the ring no longer holds: read from the ring with bottom halves
+ * turned off, or looked up in the table.  Out of line, so that the match
+ * in softirq, where most packets meet it, saves no registers for the
+ * calls this makes.
+ */
+static noinline bool ctlite_mt_slow(const struct sk_buff *skb,
+				    const struct xt_action_param *par)
+{
+	struct ctlite_res res;
+
+	/* in softirq, ctlite_mt() looked in the ring already */
+	if (in_softirq() || !ctlite_skb_ring_res(skb, par->state, &res))
+		res_again(skb, par->state->pf, ctlite_pernet(par->state->net),
+			  &res);
+	return mt_res(par->matchinfo, &res);
+}
+
+static bool ctlite_mt(const struct sk_buff *skb, struct xt_action_param *par)
+{
+	struct ctlite_res res;
+
+	if (!in_softirq() || !__ctlite_skb_ring_res(skb, par->state, &res))
+		return ctlite_mt_slow(skb, par);
+	return mt_res(par->matchinfo, &res);
 }
 
 static int ctlite_mt_check(const struct xt_mtchk_param *par)
