@@ -28,6 +28,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/lockdep.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
@@ -272,6 +273,7 @@ __ctlite_skb_ring_res(const struct sk_buff *skb,
 {
 	struct ctlite_ring_slot *s;
 
+	lockdep_assert(in_softirq());
 	if (state->hook == NF_INET_PRE_ROUTING ||
 	    !ctlite_ring_find(this_cpu_ptr(&ctlite_ring), skb, state->net, &s))
 		return false;
