@@ -109,7 +109,7 @@ static inline unsigned long ctlite_task_switches(void)
 
 /*
  * The newest slot of @skb in namespace @net among the older ones, or
- * NULL: ctlite_ring_get() checked the newest.  Newest first, so an older
+ * NULL: ctlite_ring_find() checked the newest.  Newest first, so an older
  * slot at the same address (a packet freed since) is never found while a
  * newer one is there.  Bottom halves off.
  */
@@ -159,16 +159,6 @@ static __always_inline bool ctlite_ring_find(struct ctlite_ring *r,
 	 */
 	return (long)(jiffies - (s->when + CTLITE_RING_TTL)) < 0 &&
 	       s->task == current && s->switches == ctlite_task_switches();
-}
-
-/* ctlite_ring_find() as the slot, or NULL */
-static __always_inline struct ctlite_ring_slot *
-ctlite_ring_get(struct ctlite_ring *r, const struct sk_buff *skb,
-		const struct net *net)
-{
-	struct ctlite_ring_slot *s;
-
-	return ctlite_ring_find(r, skb, net, &s) ? s : NULL;
 }
 
 /*

@@ -58,8 +58,7 @@ static int get(struct ctlite_ring *r, const struct sk_buff *skb,
 	bool bh = ctlite_ring_enter();
 	int tag = -1;
 
-	s = ctlite_ring_get(r, skb, net);
-	if (s)
+	if (ctlite_ring_find(r, skb, net, &s))
 		tag = s->res.flags;
 	ctlite_ring_leave(bh);
 	return tag;
@@ -183,16 +182,16 @@ static void ring_keeps_confirm_data(struct kunit *test)
 	struct ctlite_pkt pkt = { .src_is_1 = true };
 	struct ctlite_ring_slot *s;
 	struct ctlite_key key;
-	bool bh;
+	bool bh, found;
 
 	/* the key's own namespace id: any, the ring only copies the key */
 	ctlite_key_init(&key, 501, AF_INET, IPPROTO_UDP);
 	key.port[0] = htons(1234);
 	bh = ctlite_ring_enter();
 	ctlite_ring_put(r, SKB(0), NET_A, &res, &key, 0xabcd, &pkt);
-	s = ctlite_ring_get(r, SKB(0), NET_A);
+	found = ctlite_ring_find(r, SKB(0), NET_A, &s);
 	ctlite_ring_leave(bh);
-	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_TRUE(test, found);
 	/* the slot stays in the test's ring: read it now */
 	KUNIT_EXPECT_TRUE(test, s->res.confirm);
 	KUNIT_EXPECT_EQ(test, s->hash, 0xabcdU);
